@@ -4,6 +4,14 @@ import PackageDescription
 let package = Package(
     name: "sealpost",
     platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sealpost", targets: ["sealpost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
     targets: [
         // The system's OpenSSL 3 (Debian: libssl-dev).
         .systemLibrary(
@@ -28,8 +36,35 @@ let package = Package(
             dependencies: ["CPCRE2"]
         ),
         .target(
+            name: "SealpostLog",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "SealpostTLS",
             dependencies: ["COpenSSL", "CSealpostShims"]
+        ),
+        .target(
+            name: "SealpostServer",
+            dependencies: [
+                "SealpostConfig", "SealpostLog", "SealpostTLS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SealpostCLI",
+            dependencies: [
+                "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "sealpost",
+            dependencies: ["SealpostCLI"]
         ),
         // Helpers shared by the test targets (temporary directories, waiting).
         .target(
@@ -44,6 +79,15 @@ let package = Package(
         .testTarget(
             name: "SealpostTLSTests",
             dependencies: ["SealpostTLS", "SealpostTestSupport"]
+        ),
+        .testTarget(
+            name: "SealpostLogTests",
+            dependencies: ["SealpostLog", "SealpostTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "SealpostCLITests",
+            dependencies: ["sealpost", "SealpostCLI", "SealpostConfig", "SealpostTLS", "SealpostTestSupport"],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

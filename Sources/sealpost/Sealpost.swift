@@ -1,0 +1,4 @@
+import SealpostCLI
+
+@main
+extension SealpostCommand {}
