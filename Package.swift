@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sealpost", targets: ["sealpost"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -43,7 +44,11 @@ let package = Package(
         ),
         .target(
             name: "SealpostTLS",
-            dependencies: ["COpenSSL", "CSealpostShims"]
+            dependencies: [
+                "COpenSSL", "CSealpostShims", "SealpostConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "SealpostServer",
@@ -78,7 +83,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SealpostTLSTests",
-            dependencies: ["SealpostTLS", "SealpostTestSupport"]
+            dependencies: [
+                "SealpostTLS", "SealpostConfig", "SealpostTestSupport", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SealpostLogTests",

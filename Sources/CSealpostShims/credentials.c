@@ -1,4 +1,4 @@
-#include "CSealpostShims.h"
+#include "sealpost_credentials.h"
 
 #include <openssl/crypto.h>
 #include <openssl/ec.h>

@@ -1,0 +1,1 @@
+#include "sealpost_context.h"
