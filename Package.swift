@@ -36,6 +36,22 @@ let package = Package(
             name: "SealpostConfig",
             dependencies: ["CPCRE2"]
         ),
+        // Postfix's address rewriting and resolving (trivial-rewrite): address classes, relay
+        // decisions, transports and next hops; match lists.
+        .target(
+            name: "SealpostRouting",
+            dependencies: ["SealpostConfig"]
+        ),
+        // smtpd's access policy: restriction lists, access tables, relay decisions, recipient
+        // validation, with Postfix's evaluation order and reply texts.
+        .target(
+            name: "SealpostPolicy",
+            dependencies: [
+                "SealpostConfig", "SealpostRouting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: [.linkedLibrary("resolv")]
+        ),
         .target(
             name: "SealpostLog",
             dependencies: [
@@ -80,6 +96,15 @@ let package = Package(
             name: "SealpostConfigTests",
             dependencies: ["SealpostConfig", "SealpostTestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SealpostRoutingTests",
+            dependencies: ["SealpostRouting", "SealpostConfig", "SealpostTestSupport"]
+        ),
+        .testTarget(
+            name: "SealpostPolicyTests",
+            dependencies: ["SealpostPolicy", "SealpostRouting", "SealpostConfig", "SealpostTestSupport"],
+            exclude: ["Recording"]
         ),
         .testTarget(
             name: "SealpostTLSTests",

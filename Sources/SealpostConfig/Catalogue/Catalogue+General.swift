@@ -84,6 +84,38 @@ extension ParameterCatalogue {
             "rewrite UUCP-style site!user addresses as user@site",
             status: .planned(.smtpServer)),
         ParameterDefinition(
+            "propagate_unmatched_extensions", .list, default: "canonical, virtual",
+            "address tables that copy an unmatched address extension (user+ext) to their results",
+            status: .planned(.localDelivery)),
+        ParameterDefinition(
+            "resolve_dequoted_address", .boolean, default: "yes",
+            "look for @, % and ! inside a quoted local part when resolving (stops relay tricks)",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
+            "resolve_null_domain", .boolean, default: "no",
+            "resolve an address ending in @ as if the @ were not there",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
+            "resolve_numeric_domain", .boolean, default: "no",
+            "resolve user@ipaddress as user@[ipaddress] instead of rejecting it",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
+            "allow_untrusted_routing", .boolean, default: "no",
+            "let relay permissions apply to addresses with routing operators (%, !, @) in the local part",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
+            "empty_address_recipient", .string, default: "MAILER-DAEMON",
+            "recipient of mail addressed to the null address",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
+            "allow_min_user", .boolean, default: "no",
+            "allow recipient addresses that start with '-'",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
+            "show_user_unknown_table_name", .boolean, default: "yes",
+            "name the table (virtual alias, virtual mailbox, …) in \"User unknown\" replies",
+            status: .planned(.smtpServer)),
+        ParameterDefinition(
             "allow_percent_hack", .boolean, default: "yes",
             "rewrite user%domain@thishost as user@domain",
             status: .planned(.smtpServer)),

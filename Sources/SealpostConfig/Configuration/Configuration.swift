@@ -101,7 +101,7 @@ public struct Configuration: Sendable {
 }
 
 /// Reads a whole file; the error is the system's reason.
-func readFile(_ path: String) -> Result<[UInt8], FileReadError> {
+public func readFile(_ path: String) -> Result<[UInt8], FileReadError> {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return .failure(FileReadError(errno: errno)) }
     defer { close(descriptor) }
