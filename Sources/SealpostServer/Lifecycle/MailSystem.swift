@@ -55,10 +55,12 @@ public final class MailSystem: Service, Sendable {
         }
         defer { pidFile.release() }
 
+        // Trap the signals before announcing the start: a SIGHUP that arrives between the two
+        // would otherwise take the default action and kill the process.
+        let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
         logWarnings(startupDiagnostics)
         log.info("daemon started -- version \(SealpostVersion.string), configuration \(configuration.directory)")
 
-        let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
         for await signal in signals.cancelOnGracefulShutdown() {
             if signal == .sighup {
                 reload()
