@@ -36,6 +36,12 @@ let package = Package(
             name: "SealpostConfig",
             dependencies: ["CPCRE2"]
         ),
+        // The SMTP protocol as values: commands, replies, addresses, ESMTP parameters, strict CRLF
+        // framing, DATA/BDAT decoding. NIOCore only; no I/O.
+        .target(
+            name: "SMTPCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Postfix's address rewriting and resolving (trivial-rewrite): address classes, relay
         // decisions, transports and next hops; match lists.
         .target(
@@ -96,6 +102,14 @@ let package = Package(
             name: "SealpostConfigTests",
             dependencies: ["SealpostConfig", "SealpostTestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SMTPCoreTests",
+            dependencies: [
+                "SMTPCore", "SealpostTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SealpostRoutingTests",
