@@ -58,6 +58,16 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("resolv")]
         ),
+        // SMTP AUTH: SASL mechanisms, the passwd-file and Dovecot back ends.
+        .target(
+            name: "SealpostSASL",
+            dependencies: [
+                "CSealpostShims", "SealpostConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SealpostLog",
             dependencies: [
@@ -84,7 +94,7 @@ let package = Package(
         .target(
             name: "SealpostCLI",
             dependencies: [
-                "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostServer",
+                "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostServer", "SealpostSASL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -119,6 +129,14 @@ let package = Package(
             name: "SealpostPolicyTests",
             dependencies: ["SealpostPolicy", "SealpostRouting", "SealpostConfig", "SealpostTestSupport"],
             exclude: ["Recording"]
+        ),
+        .testTarget(
+            name: "SealpostSASLTests",
+            dependencies: [
+                "SealpostSASL", "SealpostConfig", "SealpostTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SealpostTLSTests",

@@ -12,5 +12,6 @@
 #include "sealpost_credentials.h"
 #include "sealpost_context.h"
 #include "sealpost_connection.h"
+#include "sealpost_crypt.h"
 
 #endif

@@ -11,8 +11,8 @@ extension ParameterCatalogue {
             "offer AUTH to SMTP clients",
             status: .planned(.smtpServer)),
         ParameterDefinition(
-            "smtpd_sasl_type", .choice(["cyrus", "dovecot"]), default: "cyrus",
-            "the SASL back end that checks client credentials: cyrus or dovecot",
+            "smtpd_sasl_type", .choice(["cyrus", "dovecot", "passwd-file"]), default: "cyrus",
+            "the SASL back end that checks client credentials: dovecot, or passwd-file (built in); cyrus is not supported",
             status: .planned(.smtpServer)),
         ParameterDefinition(
             "smtpd_sasl_path", .string, default: "smtpd",

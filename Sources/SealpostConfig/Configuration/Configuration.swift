@@ -105,6 +105,11 @@ public func readFile(_ path: String) -> Result<[UInt8], FileReadError> {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return .failure(FileReadError(errno: errno)) }
     defer { close(descriptor) }
+    return readAll(descriptor)
+}
+
+/// Reads an open file from its current offset to its end.
+public func readAll(_ descriptor: Int32) -> Result<[UInt8], FileReadError> {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -113,10 +118,9 @@ public func readFile(_ path: String) -> Result<[UInt8], FileReadError> {
             if errno == EINTR { continue }
             return .failure(FileReadError(errno: errno))
         }
-        if count == 0 { break }
+        if count == 0 { return .success(bytes) }
         bytes.append(contentsOf: chunk[0..<count])
     }
-    return .success(bytes)
 }
 
 /// A failed read, described with `strerror`.

@@ -6,28 +6,7 @@ import Darwin
 
 /// Reading a table file and telling whether it changed.
 enum TableFile {
-    /// What identifies one version of a file: a new inode (a file renamed into place), a new
-    /// size or a new modification time means new contents.
-    struct Signature: Sendable, Hashable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var modifiedSeconds: Int
-        var modifiedNanoseconds: Int
-
-        init(_ info: stat) {
-            device = UInt64(info.st_dev)
-            inode = UInt64(info.st_ino)
-            size = Int64(info.st_size)
-            #if canImport(Darwin)
-            modifiedSeconds = Int(info.st_mtimespec.tv_sec)
-            modifiedNanoseconds = Int(info.st_mtimespec.tv_nsec)
-            #else
-            modifiedSeconds = Int(info.st_mtim.tv_sec)
-            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
-            #endif
-        }
-    }
+    typealias Signature = FileVersion
 
     /// The current signature of the file at `path`.
     static func signature(of path: String) -> Result<Signature, TableError> {
