@@ -58,6 +58,14 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("resolv")]
         ),
+        // The durable on-disk queue: message files, queue IDs, group commit, recovery.
+        .target(
+            name: "SealpostQueue",
+            dependencies: [
+                "SMTPCore", "SealpostConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // SMTP AUTH: SASL mechanisms, the passwd-file and Dovecot back ends.
         .target(
             name: "SealpostSASL",
@@ -65,6 +73,14 @@ let package = Package(
                 "CSealpostShims", "SealpostConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Delivery agents: virtual (Maildir) now; local, lmtp and the smtp client later.
+        .target(
+            name: "SealpostDelivery",
+            dependencies: [
+                "CSealpostShims", "SealpostConfig", "SealpostRouting", "SealpostQueue",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -129,6 +145,17 @@ let package = Package(
             name: "SealpostPolicyTests",
             dependencies: ["SealpostPolicy", "SealpostRouting", "SealpostConfig", "SealpostTestSupport"],
             exclude: ["Recording"]
+        ),
+        .testTarget(
+            name: "SealpostDeliveryTests",
+            dependencies: ["SealpostDelivery", "SealpostQueue", "SealpostRouting", "SealpostConfig", "SealpostTestSupport"]
+        ),
+        .testTarget(
+            name: "SealpostQueueTests",
+            dependencies: [
+                "SealpostQueue", "SMTPCore", "SealpostConfig", "SealpostTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SealpostSASLTests",

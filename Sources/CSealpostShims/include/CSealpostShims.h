@@ -13,5 +13,6 @@
 #include "sealpost_context.h"
 #include "sealpost_connection.h"
 #include "sealpost_crypt.h"
+#include "sealpost_system.h"
 
 #endif
