@@ -101,7 +101,10 @@ let package = Package(
         .target(
             name: "SealpostServer",
             dependencies: [
-                "SealpostConfig", "SealpostLog", "SealpostTLS",
+                "SMTPCore", "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostPolicy", "SealpostQueue",
+                "SealpostRouting", "SealpostSASL", "SealpostDelivery",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

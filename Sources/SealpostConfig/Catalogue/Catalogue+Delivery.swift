@@ -26,11 +26,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "local_transport", .string, default: "local:$myhostname",
             "transport for mail to mydestination domains",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_transport", .string, default: "virtual",
             "transport for mail to virtual_mailbox_domains",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "sender_dependent_relayhost_maps", .tables, default: "",
             "tables choosing the relayhost by sender address",
@@ -336,54 +336,54 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "virtual_mailbox_domains", .list, default: "$virtual_mailbox_maps",
             "domains whose mailboxes this host keeps (the virtual mailbox class)",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_mailbox_maps", .tables, default: "",
             "tables mapping each recipient to a mailbox path under virtual_mailbox_base",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_mailbox_base", .string, default: "",
             "directory that virtual mailbox paths are relative to",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_mailbox_limit", .size, default: "51200000",
             "largest mailbox or Maildir message file virtual delivery writes; 0 means no limit",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_mailbox_lock", .list, default: "fcntl, dotlock",
             "how virtual mailbox files are locked during delivery: fcntl, flock, dotlock",
-            status: .planned(.localDelivery)),
+            status: .ignored("Maildir delivery needs no mailbox locks")),
         ParameterDefinition(
             "virtual_minimum_uid", .integer, default: "100",
             "lowest user ID virtual_uid_maps may give",
-            status: .planned(.localDelivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "virtual_uid_maps", .tables, default: "",
             "tables giving the user ID that owns each virtual mailbox",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_gid_maps", .tables, default: "",
             "tables giving the group ID that owns each virtual mailbox",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_alias_maps", .tables, default: "$virtual_maps",
             "alias tables that redirect recipients in any domain",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_alias_domains", .list, default: "$virtual_alias_maps",
             "domains all of whose addresses are aliases for addresses elsewhere",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_alias_expansion_limit", .integer, default: "1000",
             "most addresses one recipient may expand into through virtual_alias_maps",
-            status: .planned(.localDelivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "virtual_alias_recursion_limit", .integer, default: "1000",
             "deepest nesting of virtual alias expansion",
-            status: .planned(.localDelivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "virtual_alias_address_length_limit", .size, default: "1000",
             "longest address that virtual alias expansion may produce",
-            status: .planned(.localDelivery), minimum: 1),
+            status: .implemented, minimum: 1),
     ]
 }

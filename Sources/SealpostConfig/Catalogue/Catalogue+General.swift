@@ -16,7 +16,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "myorigin", .string, default: "$myhostname",
             "domain that locally posted mail appears to come from",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "mail_name", .string, default: "Sealpost",
             "product name shown in the SMTP greeting and in generated messages",
@@ -34,95 +34,95 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "mydestination", .list, default: "$myhostname, localhost.$mydomain, localhost",
             "domains this host delivers locally (the local domain class)",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "mynetworks", .list, default: "",
             "client networks trusted to relay mail (permit_mynetworks)",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "mynetworks_style", .choice(["class", "subnet", "host"]),
             default: "${{$compatibility_level} <level {2} ? {subnet} : {host}}",
             "how an unset mynetworks is derived: this host, its subnets or its address classes",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "relay_domains", .list, default: "${{$compatibility_level} <level {2} ? {$mydestination} : {}}",
             "domains accepted from anywhere and passed on to other servers (the relay class)",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "relay_recipient_maps", .tables, default: "",
             "tables of valid recipients in relay_domains; others are rejected at RCPT TO",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "parent_domain_matches_subdomains", .list,
             default: "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps",
             "features in which a domain pattern also matches all of its subdomains",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "inet_interfaces", .list, default: "all",
             "local addresses the SMTP server listens on: all, loopback-only or a list",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "inet_protocols", .list, default: "all",
             "IP versions used for listening and outbound connections: ipv4, ipv6 or all",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "proxy_interfaces", .list, default: "",
             "addresses that reach this host through a proxy or NAT and count as its own",
-            status: .planned(.smtpServer)),
+            status: .implemented),
 
         // MARK: - Address rewriting
         ParameterDefinition(
             "append_at_myorigin", .boolean, default: "yes",
             "append @$myorigin to addresses that have no domain",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "append_dot_mydomain", .boolean, default: "${{$compatibility_level} <level {1} ? {yes} : {no}}",
             "append .$mydomain to addresses whose domain has no dot",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "swap_bangpath", .boolean, default: "yes",
             "rewrite UUCP-style site!user addresses as user@site",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "propagate_unmatched_extensions", .list, default: "canonical, virtual",
             "address tables that copy an unmatched address extension (user+ext) to their results",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "resolve_dequoted_address", .boolean, default: "yes",
             "look for @, % and ! inside a quoted local part when resolving (stops relay tricks)",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "resolve_null_domain", .boolean, default: "no",
             "resolve an address ending in @ as if the @ were not there",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "resolve_numeric_domain", .boolean, default: "no",
             "resolve user@ipaddress as user@[ipaddress] instead of rejecting it",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "allow_untrusted_routing", .boolean, default: "no",
             "let relay permissions apply to addresses with routing operators (%, !, @) in the local part",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "empty_address_recipient", .string, default: "MAILER-DAEMON",
             "recipient of mail addressed to the null address",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "allow_min_user", .boolean, default: "no",
             "allow recipient addresses that start with '-'",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "show_user_unknown_table_name", .boolean, default: "yes",
             "name the table (virtual alias, virtual mailbox, …) in \"User unknown\" replies",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "allow_percent_hack", .boolean, default: "yes",
             "rewrite user%domain@thishost as user@domain",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "recipient_delimiter", .string, default: "",
             "characters separating a user name from an address extension (user+extension)",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "owner_request_special", .boolean, default: "yes",
             "treat owner-name and name-request addresses specially in aliases and extension splitting",
@@ -130,89 +130,93 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "canonical_maps", .tables, default: "",
             "address mapping tables for envelope and header addresses of senders and recipients",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "sender_canonical_maps", .tables, default: "",
             "address mapping tables applied to sender addresses only",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "recipient_canonical_maps", .tables, default: "",
             "address mapping tables applied to recipient addresses only",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "masquerade_domains", .list, default: "",
             "domains whose subdomain part is stripped from addresses (host.example.com to example.com)",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "masquerade_exceptions", .list, default: "",
             "user names that address masquerading leaves alone",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "local_header_rewrite_clients", .list, default: "permit_inet_interfaces",
             "clients whose header addresses are completed with $myorigin or $mydomain",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "remote_header_rewrite_domain", .string, default: "",
             "domain used to complete header addresses in mail from other clients; empty leaves them",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
 
         // MARK: - Message limits and content
         ParameterDefinition(
             "message_size_limit", .size, default: "10240000",
             "largest message accepted, envelope information included; 0 means no limit",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "header_size_limit", .size, default: "102400",
             "most header text kept for one message header; the excess is dropped",
-            status: .planned(.smtpServer), minimum: 1),
+            status: .planned(.cleanup), minimum: 1),
         ParameterDefinition(
             "line_length_limit", .size, default: "2048",
             "longest line kept whole; longer lines are split into pieces of this size",
-            status: .planned(.smtpServer), minimum: 512),
+            status: .planned(.cleanup), minimum: 512),
         ParameterDefinition(
             "smtputf8_enable", .boolean, default: "${{$compatibility_level} <level {1} ? {no} : {yes}}",
             "offer SMTPUTF8 and accept internationalised addresses and headers",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
+        ParameterDefinition(
+            "strict_smtputf8", .boolean, default: "no",
+            "refuse non-ASCII envelope addresses from clients that did not ask for SMTPUTF8",
+            status: .implemented),
         ParameterDefinition(
             "header_checks", .tables, default: "",
             "pattern tables matched against top-level message headers, each with an action",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "mime_header_checks", .tables, default: "$header_checks",
             "pattern tables matched against MIME part headers",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "nested_header_checks", .tables, default: "$header_checks",
             "pattern tables matched against headers of attached messages",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "body_checks", .tables, default: "",
             "pattern tables matched against body lines, each with an action",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "body_checks_size_limit", .size, default: "51200",
             "how much of each body part body_checks looks at",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "message_drop_headers", .list, default: "bcc, content-length, resent-bcc, return-path",
             "header names removed from every message before it is queued",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "always_add_missing_headers", .boolean, default: "no",
             "add missing From, To, Date and Message-ID headers to mail from remote clients too",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "always_bcc", .string, default: "",
             "address that receives a blind copy of every message",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "sender_bcc_maps", .tables, default: "",
             "tables giving a blind-copy address per sender",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
         ParameterDefinition(
             "recipient_bcc_maps", .tables, default: "",
             "tables giving a blind-copy address per recipient",
-            status: .planned(.smtpServer)),
+            status: .planned(.cleanup)),
 
         // MARK: - Accounts and environment
         ParameterDefinition(
@@ -230,7 +234,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "mail_owner", .string, default: "sealpost",
             "unprivileged account that owns the queue and runs the server once ports are bound",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "default_privs", .string, default: "nobody",
             "account whose rights apply to deliveries to files named in aliases",
@@ -243,7 +247,7 @@ extension ParameterCatalogue {
             "import_environment", .list,
             default: "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME",
             "environment variables kept, or set with name=value, when Sealpost starts",
-            status: .planned(.smtpServer)),
+            status: .ignored("Sealpost starts no external programs, so there is no environment to pass on")),
         ParameterDefinition(
             "export_environment", .list, default: "TZ MAIL_CONFIG LANG",
             "environment variables handed to external delivery programs",
@@ -277,11 +281,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "debug_peer_list", .list, default: "",
             "clients and servers whose sessions are logged in more detail",
-            status: .planned(.smtpServer)),
+            status: .planned(.later)),
         ParameterDefinition(
             "debug_peer_level", .integer, default: "2",
             "how much more detail is logged for debug_peer_list peers",
-            status: .planned(.smtpServer), minimum: 1),
+            status: .planned(.later), minimum: 1),
         ParameterDefinition(
             "biff", .boolean, default: "yes",
             "notify the local biff (comsat) service of newly delivered mail",

@@ -179,9 +179,9 @@ extension ParameterCatalogue {
 
         // MARK: - Queue files and logging
         ParameterDefinition(
-            "enable_long_queue_ids", .boolean, default: "no",
+            "enable_long_queue_ids", .boolean, default: "yes",
             "use long, time-ordered queue IDs instead of short hexadecimal ones",
-            status: .planned(.queue)),
+            status: .ignored("Sealpost always uses long queue IDs; its queue file names depend on them")),
         ParameterDefinition(
             "queue_minfree", .size, default: "0",
             "free space the queue file system must keep before mail is accepted; 0 means no check",

@@ -9,51 +9,51 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtpd_sasl_auth_enable", .boolean, default: "no",
             "offer AUTH to SMTP clients",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_type", .choice(["cyrus", "dovecot", "passwd-file"]), default: "cyrus",
             "the SASL back end that checks client credentials: dovecot, or passwd-file (built in); cyrus is not supported",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_path", .string, default: "smtpd",
             "where the back end is reached: the Dovecot auth socket, or Cyrus's application name",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_service", .string, default: "smtp",
             "service name passed to the SASL back end with each login",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_security_options", .list, default: "noanonymous",
             "mechanism properties required before TLS (noanonymous, noplaintext, …)",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_tls_security_options", .list, default: "$smtpd_sasl_security_options",
             "mechanism properties required once the session is encrypted",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_mechanism_filter", .list, default: "!external, static:rest",
             "which of the back end's mechanisms are offered to clients",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_authenticated_header", .boolean, default: "no",
             "record the login name in the Received header",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_exceptions_networks", .list, default: "",
             "clients that are never offered AUTH",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_response_limit", .size, default: "12288",
             "longest AUTH response accepted from a client",
-            status: .planned(.smtpServer), minimum: 12288),
+            status: .implemented, minimum: 12288),
         ParameterDefinition(
             "smtpd_sender_login_maps", .tables, default: "",
             "tables saying which logins may use which MAIL FROM address",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "broken_sasl_auth_clients", .boolean, default: "no",
             "also announce AUTH in the obsolete AUTH= form that old clients expect",
-            status: .planned(.smtpServer)),
+            status: .implemented),
         ParameterDefinition(
             "smtpd_sasl_local_domain", .string, default: "",
             "Cyrus SASL realm in which client logins are checked",

@@ -44,6 +44,10 @@ public enum ParameterCatalogue {
         "mail_owner": ("sealpost", "Sealpost's own unprivileged account"),
         "mail_name": ("Sealpost", "the name in the default SMTP banner"),
         "mail_version": (SealpostVersion.string, "Sealpost's version"),
+        "enable_long_queue_ids": (
+            "yes",
+            "Sealpost's queue always names files by long, time-ordered IDs (Postfix's long form); short ones are not offered"
+        ),
         "alias_maps": (
             "hash:/etc/aliases",
             "Postfix's default also names nis:mail.aliases; NIS is not supported (nor built into Debian's Postfix)"

@@ -52,6 +52,8 @@ public enum Milestone: String, Sendable, Hashable, CaseIterable {
     case localDelivery = "local delivery"
     case tlsOperations = "TLS operations"
     case dane = "DANE"
+    case cleanup = "header and address rewriting (cleanup)"
+    case later = "a later version"
 }
 
 /// Where a parameter comes from, which decides what `conf -d` is compared against.

@@ -56,8 +56,7 @@ struct Validator {
         let isBuiltIn = Self.builtInCommands.contains(command)
         switch (service.type, command) {
         case (.inet, "smtpd"):
-            findings.append(
-                .warning(location, "service \(service.key): the SMTP server is not implemented in Sealpost \(SealpostVersion.string) yet; nothing listens here", code: "not-implemented"))
+            break
         case (_, _) where isBuiltIn:
             break
         case (_, _) where Self.deliveryCommands.contains(command):
@@ -136,11 +135,11 @@ struct Validator {
     /// Postfix's internal services, which Sealpost does inside its one process.
     static let builtInCommands: Set<String> = [
         "pickup", "cleanup", "qmgr", "oqmgr", "tlsmgr", "trivial-rewrite", "bounce", "flush", "proxymap", "verify",
-        "showq", "anvil", "scache", "postlog", "tlsproxy", "dnsblog",
+        "showq", "anvil", "scache", "postlog", "tlsproxy", "dnsblog", "virtual",
     ]
 
     /// Postfix's delivery agents, which Sealpost brings with its delivery milestones.
-    static let deliveryCommands: Set<String> = ["smtp", "lmtp", "local", "virtual", "error", "discard"]
+    static let deliveryCommands: Set<String> = ["smtp", "lmtp", "local", "error", "discard"]
 
     /// The known parameter name closest to `name` when it is close enough to be a typo.
     static func nearestKnownName(to name: String) -> String? {

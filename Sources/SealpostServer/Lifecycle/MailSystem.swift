@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import SealpostConfig
 import SealpostLog
@@ -12,6 +15,7 @@ import UnixSignals
 /// configuration is kept (Postfix's master would exit instead).
 public final class MailSystem: Service, Sendable {
     private let current: Mutex<Configuration>
+    private let services = Mutex<MailServices?>(nil)
     private let startupDiagnostics: [ConfigurationDiagnostic]
     private let sink: LogSink
     private let log: Logger
@@ -44,32 +48,64 @@ public final class MailSystem: Service, Sendable {
 
     public func run() async throws {
         let configuration = self.configuration
-        let queueDirectory = configuration.global.string("queue_directory")
+        let global = configuration.global
+        let queueDirectory = global.string("queue_directory")
+        let dataDirectory = global.string("data_directory")
+        // Trap the signals before anything becomes visible (the PID file, the ports, "daemon
+        // started"): a signal that arrives earlier would take the default action and kill the process.
+        let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
         let pidFile: PIDFile
+        let services: MailServices
         do {
             try Directories.create(queueDirectory, mode: 0o755)
+            try Directories.create(dataDirectory, mode: 0o700)
             pidFile = try PIDFile(path: queueDirectory + "/pid/master.pid")
-        } catch {
+            services = try await MailServices.start(configuration: configuration, sink: sink)
+            if Privileges.isRoot {
+                let owner = try Privileges.account(named: global.string("mail_owner"))
+                var owned = [queueDirectory, queueDirectory + "/pid", pidFile.path, dataDirectory]
+                owned += Self.queueSubdirectories(queueDirectory)
+                let logFile = global.string("maillog_file")
+                if !logFile.isEmpty && !logFile.hasPrefix("/dev/") { owned.append(logFile) }
+                try Privileges.giveOwnership(of: owned, to: owner)
+                try Privileges.drop(to: owner)
+                log.info("running as \(owner.name) (uid \(owner.uid))")
+                // Reloads read the configuration again, now as mail_owner: say so now if they cannot.
+                for path in [configuration.main.path, configuration.master.path] where access(path, R_OK) != 0 {
+                    log.warning("\(owner.name) cannot read \(path) (\(String(cString: strerror(errno)))); reloads will be refused until it can")
+                }
+            }
+        } catch let error as LifecycleError {
             log.critical("\(error.message)")
+            throw error
+        } catch {
+            log.critical("\(error)")
             throw error
         }
         defer { pidFile.release() }
+        self.services.withLock { $0 = services }
 
-        // Trap the signals before announcing the start: a SIGHUP that arrives between the two
-        // would otherwise take the default action and kill the process.
-        let signals = await UnixSignalsSequence(trapping: .sighup, .sigterm, .sigint)
         logWarnings(startupDiagnostics)
         log.info("daemon started -- version \(SealpostVersion.string), configuration \(configuration.directory)")
 
-        for await signal in signals.cancelOnGracefulShutdown() {
-            if signal == .sighup {
-                reload()
-            } else {
-                log.info("terminating on signal \(signal.rawValue)")
-                return
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await services.run() }
+            for await signal in signals.cancelOnGracefulShutdown() {
+                if signal == .sighup {
+                    reload()
+                } else {
+                    log.info("terminating on signal \(signal.rawValue)")
+                    break
+                }
             }
+            await services.stop()
+            group.cancelAll()
         }
-        log.info("terminating on graceful shutdown")
+    }
+
+    /// The queue's own directories, which must belong to mail_owner too.
+    private static func queueSubdirectories(_ queueDirectory: String) -> [String] {
+        ["incoming", "active", "deferred", "hold", "corrupt"].map { "\(queueDirectory)/\($0)" }.filter { access($0, F_OK) == 0 }
     }
 
     /// Reads the configuration again and switches to it when it has no errors.
@@ -79,6 +115,14 @@ public final class MailSystem: Service, Sendable {
             for diagnostic in diagnostics.errors { log.error("\(diagnostic.description)") }
             log.error("reload refused: \(diagnostics.errors.count) configuration error(s); keeping the running configuration")
             return
+        }
+        if let services = services.withLock({ $0 }) {
+            do {
+                for warning in try services.reload(configuration: fresh, sink: sink) { log.warning("\(warning)") }
+            } catch {
+                log.error("reload refused: \(error); keeping the running configuration")
+                return
+            }
         }
         current.withLock { $0 = fresh }
         do {

@@ -71,7 +71,7 @@ public struct LifecycleError: Error, Sendable, Hashable, CustomStringConvertible
         self.message = message
     }
 
-    static func system(_ action: String, _ code: Int32) -> LifecycleError {
+    public static func system(_ action: String, _ code: Int32) -> LifecycleError {
         LifecycleError(message: "\(action): \(String(cString: strerror(code)))")
     }
 

@@ -1,5 +1,8 @@
 import Foundation
 import SealpostConfig
+import SealpostPolicy
+import SealpostRouting
+import SealpostSASL
 import SealpostTLS
 
 /// Everything start-up checks beyond the configuration text: certificate, key, CA and DH files,
@@ -13,12 +16,14 @@ public enum StartupChecks {
     ) -> [ConfigurationDiagnostic] {
         var findings = configuration.diagnostics
         var checker = FileChecker(configuration: configuration, now: now, expiryWarningDays: expiryWarningDays)
+        checker.checkOpenSSLConfiguration()
         for view in [configuration.global] + configuration.services {
             checker.checkTLSFiles(in: view)
             checker.checkTables(in: view)
         }
         for service in configuration.services where service.service?.type == .inet && service.service?.command == "smtpd" {
             checker.checkServerCertificatePresence(in: service)
+            checker.checkServiceComponents(service)
         }
         checker.checkDirectories(configuration.global)
         findings += checker.findings
@@ -49,6 +54,24 @@ private struct FileChecker {
         ("lmtp_tls_cert_file", "lmtp_tls_key_file"), ("lmtp_tls_eccert_file", "lmtp_tls_eckey_file"),
         ("lmtp_tls_dcert_file", "lmtp_tls_dkey_file"),
     ]
+
+    /// Loads OpenSSL's configuration (`tls_config_file`, `tls_config_name`); this must come before
+    /// anything else uses OpenSSL, which is why it is the first check.
+    mutating func checkOpenSSLConfiguration() {
+        let view = configuration.global
+        let file = view.string("tls_config_file"), name = view.string("tls_config_name")
+        do {
+            let outcome = try TLSLibrary.initialize(configuration: view)
+            if case .alreadyInitialized(let loadedFile, let loadedName) = outcome, loadedFile != file || loadedName != name {
+                report(.warning, view, "tls_config_file", file,
+                    "OpenSSL reads its configuration once per process; \"\(loadedFile)\" (name \"\(loadedName)\") stays in use until Sealpost is restarted",
+                    code: "restart-required")
+            }
+        } catch {
+            let detail = error.openSSLErrors.isEmpty ? "" : " (" + error.openSSLErrors.joined(separator: "; ") + ")"
+            report(.error, view, error.parameter, file, error.reason + detail + "; expected \"default\", \"none\" or the absolute path of an OpenSSL configuration file", code: error.code.rawValue)
+        }
+    }
 
     mutating func checkTLSFiles(in view: ServiceConfiguration) {
         for (certificateParameter, keyParameter) in Self.certificatePairs {
@@ -124,6 +147,39 @@ private struct FileChecker {
         }
     }
 
+    /// Builds the service's policy, TLS context, SASL settings and lists as start-up will, and
+    /// reports what fails with the parameter it comes from.
+    mutating func checkServiceComponents(_ view: ServiceConfiguration) {
+        guard !configuration.diagnostics.hasErrors, let service = view.service else { return }
+        do {
+            let parts = try MailServices.components(for: view, configuration: configuration, log: nil)
+            for warning in parts.tlsWarnings {
+                findings.append(.warning(.init(file: configuration.master.path, line: service.line), "service \(service.key): \(warning)", code: "tls"))
+            }
+            for warning in parts.policy.startupWarnings {
+                findings.append(.warning(.init(file: configuration.master.path, line: service.line), "service \(service.key): \(warning.message)", code: "policy"))
+            }
+        } catch {
+            let (parameter, message) = Self.describe(error)
+            if let parameter {
+                report(.error, view, parameter, expandedText(view, parameter), message, code: "service")
+            } else {
+                findings.append(.error(.init(file: configuration.master.path, line: service.line), "service \(service.key): \(message)", code: "service"))
+            }
+        }
+    }
+
+    /// The parameter an error of a service part names, and its message.
+    static func describe(_ error: Error) -> (String?, String) {
+        switch error {
+        case let error as PolicyConfigurationError: (error.parameter, error.message)
+        case let error as TLSConfigurationError: (error.parameter.isEmpty ? nil : error.parameter, error.reason)
+        case let error as SASLConfigurationError: (error.parameter, error.reason)
+        case let error as MatchListError: (error.parameter, error.message)
+        default: (nil, "\(error)")
+        }
+    }
+
     /// Opens every lookup table an explicitly set parameter names.
     mutating func checkTables(in view: ServiceConfiguration) {
         for definition in ParameterCatalogue.definitions where definition.kind == .tables {
@@ -162,7 +218,12 @@ private struct FileChecker {
                 report(.error, view, "maillog_file", logFile, "does not start with one of maillog_file_prefixes (\(prefixes.joined(separator: ", ")))")
             }
             let parent = String(logFile[..<(logFile.lastIndex(of: "/") ?? logFile.startIndex)])
-            if !parent.isEmpty && access(parent, W_OK | X_OK) != 0 {
+            if access(logFile, F_OK) == 0 {
+                // An existing log (after a privilege drop, the directory may be root's).
+                if access(logFile, W_OK) != 0 {
+                    report(.error, view, "maillog_file", logFile, "not writable: \(String(cString: strerror(errno)))")
+                }
+            } else if !parent.isEmpty && access(parent, W_OK | X_OK) != 0 {
                 report(.error, view, "maillog_file", logFile, "its directory \(parent) is not writable: \(String(cString: strerror(errno)))")
             }
         }

@@ -31,7 +31,7 @@ import Testing
         #expect(result.standardOutput == """
             smtpd_tls_session_cache_timeout = 3600s
                 \(summary)
-                kind: time (unit s), ≤ 8640000; status: planned (the TLS engine)
+                kind: time (unit s), ≤ 8640000; status: implemented
 
             """)
     }

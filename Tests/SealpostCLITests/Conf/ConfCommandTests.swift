@@ -1,4 +1,5 @@
 import Foundation
+import SealpostConfig
 import SealpostTestSupport
 import Testing
 
@@ -49,10 +50,8 @@ import Testing
 
         // Sealpost's deliberate differences (README, "Differences from Postfix") and the values
         // Postfix computes from the host or its build.
-        let different: Set<String> = [
-            "compatibility_level", "config_directory", "queue_directory", "data_directory", "mail_owner", "mail_name",
-            "mail_version", "alias_maps", "myhostname", "mydomain", "mynetworks", "process_id",
-        ]
+        let different = Set(ParameterCatalogue.deliberateDefaultDifferences.keys)
+            .union(ParameterCatalogue.hostDependentNames)
         var compared = 0
         for (name, value) in ours where !different.contains(name) {
             guard let postfix = reference[name] else { continue }  // a Sealpost or later-Postfix parameter

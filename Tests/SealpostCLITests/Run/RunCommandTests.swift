@@ -6,6 +6,8 @@ import Testing
 @Suite(.serialized) struct RunCommandTests {
     func instance() throws -> (TemporaryDirectory, [String]) {
         let directory = try TemporaryDirectory()
+        // Reloads read main.cf as mail_owner (nobody) when the tests run as root.
+        chmod(directory.path, 0o755)
         try directory.write(
             "main.cf",
             """
@@ -13,6 +15,7 @@ import Testing
             maillog_file = \(directory.path)/maillog
             maillog_file_prefixes = \(directory.path)
             myhostname = mx.example.com
+            mail_owner = nobody
             """)
         try directory.write("master.cf", "")
         return (directory, ["run", "-c", directory.path])
@@ -56,7 +59,7 @@ import Testing
         try directory.write("main.cf", try directory.read("main.cf") + "\nsmtpd_tls_auth_only = perhaps\n")
         let result = try SealpostBinary.run(arguments)
         #expect(result.status == 1)
-        #expect(result.standardError.contains("main.cf:5: smtpd_tls_auth_only = perhaps: invalid value; expected yes or no"))
+        #expect(result.standardError.contains("main.cf:6: smtpd_tls_auth_only = perhaps: invalid value; expected yes or no"))
     }
 
     @Test func aSecondInstanceOnTheSameQueueRefusesToStart() throws {
@@ -72,7 +75,7 @@ import Testing
 
     @Test func logsToStandardErrorWithoutMaillogFile() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("main.cf", "queue_directory = \(directory.path)/queue\nmyhostname = host.example\nsyslog_name = sealpost-test\n")
+        try directory.write("main.cf", "queue_directory = \(directory.path)/queue\nmyhostname = host.example\nsyslog_name = sealpost-test\nmail_owner = nobody\n")
         try directory.write("master.cf", "")
         let process = try SealpostBinary.start(["run", "-c", directory.path])
         #expect(waitUntil { FileManager.default.fileExists(atPath: directory.path + "/queue/pid/master.pid") })
@@ -105,8 +108,28 @@ import Testing
         let certificate = try String(contentsOfFile: demo + "/tls/cert.pem", encoding: .utf8)
         let second = try SealpostBinary.start(["run", "--demo"], in: directory.path)
         #expect(waitUntil { FileManager.default.fileExists(atPath: demo + "/queue/pid/master.pid") })
+        // The demo receives: submission with STARTTLS and the generated AUTH password, into Maildir.
+        let password = try String(contentsOfFile: demo + "/demo-password", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let sent = try python("""
+            import smtplib, ssl
+            context = ssl.create_default_context(); context.check_hostname = False; context.verify_mode = ssl.CERT_NONE
+            s = smtplib.SMTP('127.0.0.1', 2587)
+            s.starttls(context=context)
+            s.login('demo@example.test', '\(password)')
+            s.sendmail('demo@example.test', ['demo@example.test'], b'Subject: demo\\r\\n\\r\\nit works\\r\\n')
+            s.quit()
+            print('sent')
+            """)
+        #expect(sent.contains("sent"))
+        let maildir = demo + "/mail/example.test/demo/new"
+        #expect(waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: maildir)) ?? []).count == 1 })
         _ = second.stop(signal: SIGTERM)
         #expect(try String(contentsOfFile: demo + "/tls/cert.pem", encoding: .utf8) == certificate)
+        // As root in a directory closed to others, the instance lives under /var/tmp.
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: demo) {
+            try? FileManager.default.removeItem(atPath: target)
+        }
     }
 
     @Test func demoAndAConfigDirectoryExcludeEachOther() throws {

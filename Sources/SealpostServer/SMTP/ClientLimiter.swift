@@ -1,0 +1,103 @@
+import Synchronization
+
+/// Per-client connection counts and event rates, as Postfix's anvil(8) keeps them for smtpd:
+/// simultaneous connections (`smtpd_client_connection_count_limit`) and, per
+/// `anvil_rate_time_unit`, connections, messages, recipients, AUTH commands and new TLS sessions.
+///
+/// A rate counter starts its time unit with its first event and resets when the unit is over
+/// (anvil's fixed windows). Clients matching `smtpd_client_event_limit_exceptions` are exempt.
+public final class ClientLimiter: Sendable {
+    /// The kinds of event anvil rates.
+    public enum Event: Hashable, Sendable {
+        case connection, message, recipient, authentication, newTLSSession
+    }
+
+    public struct Limits: Sendable, Hashable {
+        public var concurrentConnections: Int
+        public var rates: [Event: Int]
+        /// Seconds per rate window.
+        public var timeUnit: Int
+
+        public init(concurrentConnections: Int, rates: [Event: Int], timeUnit: Int) {
+            self.concurrentConnections = concurrentConnections
+            self.rates = rates
+            self.timeUnit = max(1, timeUnit)
+        }
+    }
+
+    private struct Client {
+        var connections = 0
+        var windows: [Event: (start: Int, count: Int)] = [:]
+    }
+
+    public let limits: Limits
+    private let isExempt: @Sendable (_ address: String, _ name: String) -> Bool
+    private let now: @Sendable () -> Int
+    private let clients = Mutex<[String: Client]>([:])
+
+    public init(
+        limits: Limits, isExempt: @escaping @Sendable (String, String) -> Bool,
+        now: @escaping @Sendable () -> Int = { MailDate.now() }
+    ) {
+        self.limits = limits
+        self.isExempt = isExempt
+        self.now = now
+    }
+
+    /// Registers a new connection; false when the client already has as many as allowed (the
+    /// connection is refused with 421 and not counted).
+    public func connect(address: String, name: String) -> Bool {
+        let exempt = isExempt(address, name)
+        return clients.withLock { clients in
+            var client = clients[address] ?? Client()
+            if !exempt && limits.concurrentConnections > 0 && client.connections >= limits.concurrentConnections { return false }
+            client.connections += 1
+            clients[address] = client
+            return true
+        }
+    }
+
+    /// The connection ended.
+    public func disconnect(address: String) {
+        clients.withLock { clients in
+            guard var client = clients[address] else { return }
+            client.connections -= 1
+            if client.connections <= 0 && client.windows.isEmpty {
+                clients[address] = nil
+            } else {
+                clients[address] = client
+            }
+        }
+    }
+
+    /// Counts one event; false when the event exceeds the client's rate (the event is refused).
+    public func admit(_ event: Event, address: String, name: String) -> Bool {
+        guard let limit = limits.rates[event], limit > 0, !isExempt(address, name) else { return true }
+        let time = now()
+        return clients.withLock { clients in
+            var client = clients[address] ?? Client()
+            var window = client.windows[event] ?? (start: time, count: 0)
+            if time - window.start >= limits.timeUnit { window = (start: time, count: 0) }
+            guard window.count < limit else {
+                client.windows[event] = window
+                clients[address] = client
+                return false
+            }
+            window.count += 1
+            client.windows[event] = window
+            clients[address] = client
+            return true
+        }
+    }
+
+    /// Forgets rate windows that are over, for clients without connections.
+    public func prune() {
+        let time = now()
+        clients.withLock { clients in
+            for (address, var client) in clients {
+                client.windows = client.windows.filter { time - $0.value.start < limits.timeUnit }
+                clients[address] = client.connections == 0 && client.windows.isEmpty ? nil : client
+            }
+        }
+    }
+}

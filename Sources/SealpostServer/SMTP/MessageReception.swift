@@ -1,0 +1,148 @@
+import NIOCore
+import SealpostQueue
+
+/// One message on its way into the queue: the queue file being written, and the header section
+/// held back until its end so that missing `Message-ID:` and `Date:` headers can be added there
+/// (as Postfix's cleanup does for submitted mail).
+final class MessageReception {
+    let writer: MessageWriter
+    /// Whether missing Message-ID and Date headers are added.
+    let addsMissingHeaders: Bool
+    let hostname: String
+    let arrival: Int
+
+    private var headerSection: [UInt8] = []
+    private var headersDone = false
+    private var atLineStart = true
+    private var sawMessageID = false
+    private var sawDate = false
+    private(set) var messageID: String?
+    private(set) var size = 0
+    private(set) var failure: QueueError?
+
+    /// Header sections larger than this are written as they are, without added headers.
+    static let maximumHeldHeaderBytes = 1 << 20
+
+    init(writer: MessageWriter, addsMissingHeaders: Bool, hostname: String, arrival: Int) {
+        self.writer = writer
+        self.addsMissingHeaders = addsMissingHeaders
+        self.hostname = hostname
+        self.arrival = arrival
+    }
+
+    var queueID: QueueID { writer.id }
+
+    /// Writes text that precedes the client's content (the Received header), CR LF terminated.
+    func prepend(lines: [String]) {
+        write(Array(lines.map { $0 + "\r\n" }.joined().utf8))
+    }
+
+    /// Takes a piece of the client's content.
+    func append(_ buffer: ByteBuffer) {
+        guard failure == nil else { return }
+        size += buffer.readableBytes
+        if headersDone {
+            buffer.withUnsafeReadableBytes { raw in write(raw) }
+            return
+        }
+        let bytes = Array(buffer.readableBytesView)
+        var index = 0
+        while index < bytes.count && !headersDone {
+            let byte = bytes[index]
+            if atLineStart && (byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")) {
+                // The empty line: the headers end here.
+                finishHeaders()
+                break
+            }
+            if atLineStart && byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+                noteHeader(startingAt: index, in: bytes)
+            }
+            headerSection.append(byte)
+            atLineStart = byte == UInt8(ascii: "\n")
+            index += 1
+            if headerSection.count > Self.maximumHeldHeaderBytes {
+                // Not a header section worth holding: write it out as it is.
+                write(headerSection)
+                headerSection = []
+                headersDone = true
+            }
+        }
+        if index < bytes.count { write(Array(bytes[index...])) }
+    }
+
+    /// The content ended: writes what is held back and returns the writer for commit.
+    func finish() -> MessageWriter {
+        if !headersDone { finishHeaders() }
+        return writer
+    }
+
+    func abort() {
+        writer.abort()
+    }
+
+    private func noteHeader(startingAt index: Int, in bytes: [UInt8]) {
+        let name = bytes[index...].prefix(while: { $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") })
+        let lowered = String(decoding: name.prefix(16), as: UTF8.self).lowercased()
+        switch lowered {
+        case "message-id": sawMessageID = true
+        case "date": sawDate = true
+        default: break
+        }
+        if lowered == "message-id", messageID == nil {
+            let line = bytes[index...].prefix(while: { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") })
+            let value = String(decoding: line.dropFirst(name.count + 1), as: UTF8.self)
+            messageID = value.trimmingCharacters(in: " \t")
+        }
+    }
+
+    private func finishHeaders() {
+        headersDone = true
+        write(headerSection)
+        headerSection = []
+        if addsMissingHeaders {
+            var added: [String] = []
+            if !sawMessageID {
+                let id = "<\(Self.timestamp(arrival)).\(writer.id)@\(hostname)>"
+                messageID = id
+                added.append("Message-Id: \(id)")
+            }
+            if !sawDate { added.append("Date: \(MailDate.format(arrival))") }
+            if !added.isEmpty { write(Array(added.map { $0 + "\r\n" }.joined().utf8)) }
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    private func write(_ raw: UnsafeRawBufferPointer) {
+        guard failure == nil, raw.count > 0 else { return }
+        do {
+            try writer.append(raw)
+        } catch {
+            failure = error
+        }
+    }
+
+    /// `YYYYMMDDhhmmss` in UTC, as in Postfix's generated Message-IDs.
+    static func timestamp(_ seconds: Int) -> String {
+        var time = seconds
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, set.contains(first) { scalars = scalars.dropFirst() }
+        while let last = scalars.last, set.contains(last) { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

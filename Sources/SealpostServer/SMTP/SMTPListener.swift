@@ -1,0 +1,124 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SealpostConfig
+import SealpostPolicy
+import SealpostTLS
+import Synchronization
+
+/// The listening sockets of one smtpd service and the loop that serves their connections.
+///
+/// The service's ``SMTPServiceContext`` can be replaced while it runs (a reload): connections
+/// that are open keep the context they started with, new ones get the new one — certificates,
+/// tables and restrictions change without dropping a session.
+public final class SMTPListener: Sendable {
+    public let serviceKey: String
+    private let current: Mutex<SMTPServiceContext>
+    private let servers: [NIOAsyncChannel<NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, Never>]
+    /// Where the sockets listen, as `address:port`.
+    public let boundAddresses: [String]
+
+    private init(
+        serviceKey: String, context: SMTPServiceContext,
+        servers: [NIOAsyncChannel<NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, Never>]
+    ) {
+        self.serviceKey = serviceKey
+        current = Mutex(context)
+        self.servers = servers
+        boundAddresses = servers.compactMap { server in
+            server.channel.localAddress.map { address in
+                let host = address.ipAddress ?? "?"
+                return (host.contains(":") ? "[\(host)]" : host) + ":\(address.port ?? 0)"
+            }
+        }
+    }
+
+    /// Binds the service's sockets (as root, before privileges are dropped).
+    ///
+    /// - Parameters:
+    ///   - hosts: the addresses to listen on: the service field's host, or `inet_interfaces`.
+    public static func bind(
+        context: SMTPServiceContext, hosts: [String], port: Int, group: any EventLoopGroup
+    ) async throws -> SMTPListener {
+        var servers: [NIOAsyncChannel<NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, Never>] = []
+        let settings = context.settings
+        let tls = context.tls
+        for host in hosts {
+            let server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        if settings.wrapperMode, let tls {
+                            try pipeline.addHandler(
+                                TLSHandler(context: tls, configuration: settings.tlsHandlerConfiguration))
+                        }
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(settings.commandTimeout))))
+                        try pipeline.addHandler(SMTPConnectionHandler())
+                        return try NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            servers.append(server)
+        }
+        return SMTPListener(serviceKey: context.serviceKey, context: context, servers: servers)
+    }
+
+    /// The context new connections get.
+    public var context: SMTPServiceContext { current.withLock { $0 } }
+
+    /// Gives new connections `context` from now on.
+    public func replace(_ context: SMTPServiceContext) {
+        current.withLock { $0 = context }
+    }
+
+    /// Accepts and serves connections until the task is cancelled; a failing connection never
+    /// stops the service.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for server in servers {
+                group.addTask {
+                    do {
+                        try await server.executeThenClose { inbound in
+                            try await withThrowingDiscardingTaskGroup { connections in
+                                for try await connection in inbound {
+                                    let context = self.context
+                                    connections.addTask {
+                                        await Self.serve(connection, context: context)
+                                    }
+                                }
+                            }
+                        }
+                    } catch {
+                        self.context.smtpdLog.warning("service \(self.serviceKey): accept loop ended: \(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the listening sockets (open sessions continue until they end).
+    public func close() async {
+        for server in servers {
+            try? await server.channel.close()
+        }
+    }
+
+    private static func serve(_ connection: NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, context: SMTPServiceContext) async {
+        let remote = connection.channel.remoteAddress
+        let address = remote?.ipAddress ?? "unknown"
+        let port = remote?.port.map(String.init) ?? "0"
+        do {
+            try await connection.executeThenClose { inbound, _ in
+                let (client, warnings) = await context.clientVerifier.identify(address: address, port: port)
+                for warning in warnings { context.smtpdLog.log(level: warning.level, "\(warning.message)") }
+                let session = SMTPServerSession(
+                    service: context, channel: connection.channel, events: inbound.makeAsyncIterator(), client: client)
+                await session.run()
+            }
+        } catch {
+            // The client went away; the session logged what it saw.
+        }
+    }
+}
