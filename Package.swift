@@ -76,11 +76,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Delivery agents: virtual (Maildir) now; local, lmtp and the smtp client later.
+        // A DNS stub resolver on NIO: MX and address lookups over UDP with TCP fallback, resolv.conf.
+        .target(
+            name: "SealpostDNS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Delivery agents: virtual (Maildir), local, lmtp and the smtp client.
         .target(
             name: "SealpostDelivery",
             dependencies: [
-                "CSealpostShims", "SealpostConfig", "SealpostRouting", "SealpostQueue",
+                "CSealpostShims", "SMTPCore", "SealpostConfig", "SealpostRouting", "SealpostQueue", "SealpostDNS",
+                "SealpostTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -151,7 +162,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SealpostDeliveryTests",
-            dependencies: ["SealpostDelivery", "SealpostQueue", "SealpostRouting", "SealpostConfig", "SealpostTestSupport"]
+            dependencies: [
+                "SealpostDelivery", "SealpostQueue", "SealpostRouting", "SealpostConfig", "SealpostDNS", "SealpostTLS",
+                "SMTPCore", "SealpostTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SealpostQueueTests",
