@@ -194,10 +194,10 @@ struct CrashRecoveryTests {
         // The bounce was queued, then the process died before the removal: the restart finds the
         // message complete with nothing owed, and removes it without a second bounce.
         struct Crash: Error {}
-        var notices = 0
+        let notices = TestLocked(0)
         await #expect(throws: Crash.self) {
             try await message.retire { snapshot, due in
-                notices += 1
+                notices.withLock { $0 += 1 }
                 #expect(due == [.failure: [0], .success: [1]])
                 throw Crash()
             }
@@ -209,8 +209,8 @@ struct CrashRecoveryTests {
         #expect(report.messages.first?.nextAttempt == nil)
         let again = try queue.store.open(id)
         #expect(again.snapshot.dueNotices.isEmpty)
-        #expect(try await again.retire { _, _ in notices += 1 } == true)
-        #expect(notices == 1)
+        #expect(try await again.retire { _, _ in notices.withLock { $0 += 1 } } == true)
+        #expect(notices.withLock { $0 } == 1)
         #expect(queue.names(in: .active).isEmpty)
     }
 

@@ -9,23 +9,23 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "queue_run_delay", .time(defaultUnit: "s"), default: "300s",
             "how often the deferred queue is scanned for mail to retry",
-            status: .planned(.queue), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "minimal_backoff_time", .time(defaultUnit: "s"), default: "300s",
             "shortest wait before a deferred message is tried again",
-            status: .planned(.queue), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "maximal_backoff_time", .time(defaultUnit: "s"), default: "4000s",
             "longest wait before a deferred message is tried again",
-            status: .planned(.queue), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "maximal_queue_lifetime", .time(defaultUnit: "d"), default: "5d",
             "how long undeliverable mail is retried before it is bounced",
-            status: .planned(.queue), maximum: 8640000),
+            status: .implemented, maximum: 8640000),
         ParameterDefinition(
             "bounce_queue_lifetime", .time(defaultUnit: "d"), default: "5d",
             "how long an undeliverable bounce message is retried before it is dropped",
-            status: .planned(.queue), maximum: 8640000),
+            status: .implemented, maximum: 8640000),
         ParameterDefinition(
             "delay_warning_time", .time(defaultUnit: "h"), default: "0h",
             "how long mail waits before the sender is warned of the delay; 0 means never",
@@ -37,11 +37,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "defer_transports", .list, default: "",
             "transports whose mail is held in the queue instead of being delivered",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "soft_bounce", .boolean, default: "no",
             "turn permanent delivery and reject errors into temporary ones, a safety net while testing",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "confirm_delay_cleared", .boolean, default: "no",
             "tell the sender when mail they were warned about has been delivered",
@@ -55,15 +55,15 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "default_destination_concurrency_limit", .integer, default: "20",
             "parallel deliveries to one destination by one transport",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "initial_destination_concurrency", .integer, default: "5",
             "parallel deliveries to a destination before its concurrency is raised",
-            status: .planned(.queue), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "default_destination_recipient_limit", .integer, default: "50",
             "recipients per delivery to one destination",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "default_destination_rate_delay", .time(defaultUnit: "s"), default: "0s",
             "pause between deliveries to the same destination; 0 means none",
@@ -75,7 +75,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "default_destination_concurrency_failed_cohort_limit", .integer, default: "1",
             "failed connection rounds after which a destination is treated as down",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "default_recipient_limit", .integer, default: "20000",
             "recipients held in memory per transport",
@@ -87,7 +87,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "qmgr_message_active_limit", .integer, default: "20000",
             "most messages in the active queue at one time",
-            status: .planned(.queue), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "qmgr_message_recipient_limit", .integer, default: "20000",
             "recipients the queue manager holds in memory, and the size of its dead-destination cache",
@@ -97,11 +97,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_destination_concurrency_limit", .integer, default: "$default_destination_concurrency_limit",
             "parallel SMTP deliveries to one destination",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_destination_recipient_limit", .integer, default: "$default_destination_recipient_limit",
             "recipients per SMTP delivery",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_destination_rate_delay", .time(defaultUnit: "s"), default: "$default_destination_rate_delay",
             "pause between SMTP deliveries to the same destination",
@@ -109,19 +109,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "lmtp_destination_concurrency_limit", .integer, default: "$default_destination_concurrency_limit",
             "parallel LMTP deliveries to one destination",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_destination_recipient_limit", .integer, default: "$default_destination_recipient_limit",
             "recipients per LMTP delivery",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "relay_destination_concurrency_limit", .integer, default: "$default_destination_concurrency_limit",
             "parallel deliveries to one destination by the relay transport",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "relay_destination_recipient_limit", .integer, default: "$default_destination_recipient_limit",
             "recipients per delivery by the relay transport",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "relay_destination_rate_delay", .time(defaultUnit: "s"), default: "$default_destination_rate_delay",
             "pause between relay transport deliveries to the same destination",
@@ -129,19 +129,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "local_destination_concurrency_limit", .integer, default: "2",
             "parallel local deliveries to one recipient",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "local_destination_recipient_limit", .integer, default: "1",
             "recipients per local delivery",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_destination_concurrency_limit", .integer, default: "$default_destination_concurrency_limit",
             "parallel virtual mailbox deliveries to one domain",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "virtual_destination_recipient_limit", .integer, default: "$default_destination_recipient_limit",
             "recipients per virtual mailbox delivery",
-            status: .planned(.queue)),
+            status: .implemented),
 
         // MARK: - Notices and bounces
         ParameterDefinition(

@@ -218,6 +218,18 @@ public final class QueueStore: Sendable {
         return (messages, problems)
     }
 
+    /// The IDs of the messages in one queue directory, from the names alone (no file is read):
+    /// what the scheduler scans after a trigger from `sealpost queue` or `sendmail`.
+    public func ids(in queue: QueueName) throws(QueueError) -> [QueueID] {
+        do {
+            return try fileSystem.listDirectory(directories.descriptor(queue)).compactMap { name in
+                QueueID(name).flatMap { $0.text == name ? $0 : nil }
+            }.sorted()
+        } catch {
+            throw QueueError(error, while: "list \(directories.path)/\(queue)")
+        }
+    }
+
     static func snapshot(id: QueueID, queue: QueueName, _ contents: MessageFileContents) -> MessageSnapshot {
         MessageSnapshot(
             id: id, queue: queue, envelope: contents.envelope, arrival: contents.arrival,

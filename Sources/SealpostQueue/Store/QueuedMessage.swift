@@ -189,7 +189,7 @@ public final class QueuedMessage: Sendable {
     /// once); a crash after the record and before the removal only means the message is found
     /// complete and retired again at start-up, without further notices.
     public func retire(
-        notify: (MessageSnapshot, [NotificationKinds: [Int]]) async throws -> Void
+        notify: @Sendable (MessageSnapshot, [NotificationKinds: [Int]]) async throws -> Void
     ) async throws -> Bool {
         let current = snapshot
         guard current.isComplete else { return false }

@@ -14,16 +14,16 @@ import SealpostTLS
 /// service of master.cf.
 public final class MailServices: Sendable {
     public let queue: QueueStore
-    public let queueManager: LocalQueueManager
+    public let queueManager: QueueManager
     public let listeners: [SMTPListener]
     /// Failed SMTP AUTH attempts per client address, counted across every service and kept over
     /// reloads, so that a password guesser gains nothing by switching ports or waiting for one.
     private let authThrottle: SharedAuthenticationThrottle
-    private let recovered: [QueueID]
+    private let recovered: [RecoveredMessage]
 
     private init(
-        queue: QueueStore, queueManager: LocalQueueManager, listeners: [SMTPListener], authThrottle: SharedAuthenticationThrottle,
-        recovered: [QueueID]
+        queue: QueueStore, queueManager: QueueManager, listeners: [SMTPListener], authThrottle: SharedAuthenticationThrottle,
+        recovered: [RecoveredMessage]
     ) {
         self.queue = queue
         self.queueManager = queueManager
@@ -45,11 +45,12 @@ public final class MailServices: Sendable {
         log.info("\(report.summary)")
 
         let routing = try RoutingSettings(global, host: configuration.host)
-        let virtualAgent = try? VirtualDeliveryAgent(settings: VirtualDeliveryAgent.Settings(global))
-        let manager = LocalQueueManager(
-            queue: queue, resolver: AddressResolver(settings: routing), virtualAgent: virtualAgent,
-            qmgrLog: Self.logger(sink: sink, configuration: global, process: "qmgr"),
-            virtualLog: Self.logger(sink: sink, configuration: global, process: "virtual"))
+        let transports = try DeliveryTransports(configuration: configuration, sink: sink)
+        let manager = QueueManager(
+            store: queue, resolver: AddressResolver(settings: routing),
+            settings: SchedulerSettings(global, transports: transports.names),
+            agents: { transports.agent(for: $0) }, agentLogger: { transports.logger(for: $0) }, notices: nil,
+            log: Self.logger(sink: sink, configuration: global, process: "qmgr"))
 
         let authThrottle = SharedAuthenticationThrottle(policy: AuthenticationThrottle.Policy(configuration: global))
         var listeners: [SMTPListener] = []
@@ -57,7 +58,7 @@ public final class MailServices: Sendable {
             guard let endpoint = service.endpoint, let key = service.service?.key else { continue }
             let context = try Self.makeContext(
                 for: service, key: key, configuration: configuration, queue: queue, authThrottle: authThrottle, sink: sink,
-                onCommitted: { manager.enqueue($0) })
+                onCommitted: { id in Task { await manager.enqueue(id) } })
             let hosts = Self.listenHosts(endpoint: endpoint, service: service)
             let listener = try await SMTPListener.bind(context: context, hosts: hosts, port: endpoint.port, group: group)
             log.info("service \(key): listening on \(listener.boundAddresses.joined(separator: ", "))")
@@ -65,7 +66,7 @@ public final class MailServices: Sendable {
         }
         return MailServices(
             queue: queue, queueManager: manager, listeners: listeners, authThrottle: authThrottle,
-            recovered: report.messages.filter { $0.queue == .active }.map(\.id))
+            recovered: report.messages)
     }
 
     /// Serves until the task is cancelled.
@@ -81,7 +82,7 @@ public final class MailServices: Sendable {
     /// Stops listening and lets the queue manager finish.
     public func stop() async {
         for listener in listeners { await listener.close() }
-        queueManager.finish()
+        await queueManager.finish()
     }
 
     /// Builds new contexts from `configuration` and gives them to the listeners: certificates,
@@ -102,7 +103,7 @@ public final class MailServices: Sendable {
             listener.replace(
                 try Self.makeContext(
                     for: service, key: key, configuration: configuration, queue: queue, authThrottle: authThrottle, sink: sink,
-                    onCommitted: { manager.enqueue($0) }))
+                    onCommitted: { id in Task { await manager.enqueue(id) } }))
         }
         for listener in listeners where !seen.contains(listener.serviceKey) {
             warnings.append("service \(listener.serviceKey) was removed from master.cf; it stops with the next restart")

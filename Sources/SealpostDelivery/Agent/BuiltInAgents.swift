@@ -1,0 +1,84 @@
+import SealpostQueue
+
+/// Postfix's error(8) transport: every recipient bounces with the next hop's text
+/// (`error:5.1.1 User unknown`), or is deferred when the text's status is 4.x.x.
+public struct ErrorDeliveryAgent: DeliveryAgent {
+    public init() {}
+
+    public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        let (dsn, text) = Self.splitStatus(request.nexthop, default: "5.0.0")
+        return .all(request, dsn.hasPrefix("4") ? .deferred : .bounced, dsn: dsn, text: text.isEmpty ? "delivery failed" : text)
+    }
+
+    /// `5.1.1 User unknown` → ("5.1.1", "User unknown"), as Postfix's error transport reads its next hop.
+    static func splitStatus(_ text: String, default status: String) -> (String, String) {
+        let parts = text.split(separator: " ", maxSplits: 1)
+        if let first = parts.first, first.split(separator: ".", omittingEmptySubsequences: false).count == 3,
+            first.allSatisfy({ $0.isNumber || $0 == "." }), first.first == "4" || first.first == "5"
+        {
+            return (String(first), parts.count > 1 ? String(parts[1]) : "")
+        }
+        return (status, text)
+    }
+}
+
+/// Postfix's discard(8) transport: every recipient counts as delivered; the next hop's text
+/// is the log's reason.
+public struct DiscardDeliveryAgent: DeliveryAgent {
+    public init() {}
+
+    public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        .all(request, .sent, dsn: "2.0.0", text: request.nexthop.isEmpty ? "discarded" : request.nexthop)
+    }
+}
+
+/// The virtual(8) agent as a ``DeliveryAgent``: each recipient's message is written to its
+/// Maildir in turn.
+public struct VirtualTransportAgent: DeliveryAgent {
+    public let agent: VirtualDeliveryAgent
+
+    public init(agent: VirtualDeliveryAgent) {
+        self.agent = agent
+    }
+
+    public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        var results: [RecipientResult] = []
+        let started = QueueTimestamp.now()
+        for recipient in request.recipients {
+            let reader: MessageContentReader
+            do {
+                reader = try request.openContent()
+            } catch {
+                results.append(
+                    RecipientResult(
+                        index: recipient.index, status: .deferred, dsn: "4.3.0", text: "queue file read error: \(error)", relay: "virtual"))
+                continue
+            }
+            let outcome = agent.deliver(recipient: recipient.address, sender: request.sender) { try reader.next() }
+            reader.close()
+            let status: RecipientResult.Status =
+                switch outcome.status {
+                case .sent: .sent
+                case .bounced: .bounced
+                case .deferred: .deferred
+                }
+            results.append(
+                RecipientResult(
+                    index: recipient.index, status: status, dsn: outcome.dsn, text: outcome.text, relay: "virtual",
+                    warning: outcome.warning))
+        }
+        let elapsed = Double(QueueTimestamp.now().microsecondsSinceEpoch - started.microsecondsSinceEpoch) / 1_000_000
+        return DeliveryReport(results: results, transmissionSeconds: elapsed)
+    }
+}
+
+/// Postfix's `retry` transport (error(8) run as retry): every recipient is deferred with the
+/// next hop's text.
+public struct RetryDeliveryAgent: DeliveryAgent {
+    public init() {}
+
+    public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        let (dsn, text) = ErrorDeliveryAgent.splitStatus(request.nexthop, default: "4.0.0")
+        return .all(request, .deferred, dsn: "4" + dsn.dropFirst(), text: text.isEmpty ? "delivery temporarily suspended" : text)
+    }
+}
