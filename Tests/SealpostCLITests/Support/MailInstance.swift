@@ -121,6 +121,13 @@ final class MailInstance {
         return running.stop(signal: SIGTERM).status
     }
 
+    /// Kills Sealpost with SIGKILL, as a crash or power cut would stop it.
+    func crash() {
+        guard let running = process else { return }
+        process = nil
+        _ = running.stop(signal: SIGKILL)
+    }
+
     deinit { stop() }
 
     /// The log so far.
