@@ -43,7 +43,7 @@ public actor QueueManager {
     /// Messages being delivered now.
     private var inFlight: Set<QueueID> = []
     /// Deferred messages and when they are due.
-    private var deferred: [QueueID: QueueTimestamp] = [:]
+    private var deferred = DueHeap()
     /// Messages a flush asked for: `defer_transports` does not hold them back on their next try.
     private var flushing: Set<QueueID> = []
     private var destinations: [DestinationKey: DestinationState] = [:]
@@ -70,7 +70,7 @@ public actor QueueManager {
 
     /// A message just committed to the active queue.
     public func enqueue(_ id: QueueID) {
-        deferred[id] = nil
+        deferred.remove(id)
         if !inFlight.contains(id), queued.insert(id).inserted { ready.append(id) }
         events?.yield()
     }
@@ -78,7 +78,7 @@ public actor QueueManager {
     /// A message that needs no attempt before `time` (from recovery or a deferral).
     public func schedule(_ id: QueueID, at time: QueueTimestamp) {
         guard !inFlight.contains(id), !queued.contains(id) else { return }
-        deferred[id] = time
+        deferred.set(id, time)
         events?.yield()
     }
 
@@ -89,7 +89,7 @@ public actor QueueManager {
             scan(.active)
         case .flushDeferred:
             scan(.deferred)
-            for id in deferred.keys.sorted() {
+            for id in deferred.removeAll() {
                 flushing.insert(id)
                 enqueue(id)
             }
@@ -112,7 +112,7 @@ public actor QueueManager {
                 enqueue(id)
             } else if deferred[id] == nil {
                 // Found on a scan: its time is in the file; opening it tells. Try it at the next run.
-                deferred[id] = clock()
+                deferred.set(id, clock())
             }
         }
     }
@@ -176,8 +176,7 @@ public actor QueueManager {
     /// Moves deferred messages whose time has come to the ready list.
     private func promoteDueMessages() {
         let now = clock()
-        let due = deferred.filter { $0.value <= now }.keys.sorted()
-        for id in due { enqueue(id) }
+        for id in deferred.popDue(now) { enqueue(id) }
     }
 
     /// Wakes the run loop when the next deferred message is due, and at least every
@@ -190,7 +189,7 @@ public actor QueueManager {
                 scan(.deferred)
                 lastScan = now
             }
-            let next = deferred.values.min()
+            let next = deferred.earliest()
             var wait = Int64(max(1, settings.queueRunDelay)) * 1_000_000
             if let next { wait = min(wait, max(0, next.microsecondsSinceEpoch - now.microsecondsSinceEpoch)) }
             wait = min(max(wait, 10_000), 1_000_000)
