@@ -119,10 +119,9 @@ public actor QueueManager {
 
     // MARK: - Running
 
-    /// Delivers the recovered messages and everything that arrives after, until cancelled.
-    public func run(recovered: [RecoveredMessage] = []) async {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        events = continuation
+    /// Takes the messages start-up recovery found: active ones are delivered first, deferred ones
+    /// when they are due, held ones not at all.
+    public func adopt(_ recovered: [RecoveredMessage]) {
         for message in recovered {
             switch message.queue {
             case .active: enqueue(message.id)
@@ -130,6 +129,13 @@ public actor QueueManager {
             default: break
             }
         }
+    }
+
+    /// Delivers the recovered messages and everything that arrives after, until cancelled.
+    public func run(recovered: [RecoveredMessage] = []) async {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        events = continuation
+        adopt(recovered)
         await withDiscardingTaskGroup { group in
             group.addTask { [weak self] in await self?.wakeUpPeriodically() }
             var iterator = stream.makeAsyncIterator()

@@ -9,6 +9,7 @@ import SealpostQueue
 import SealpostRouting
 import SealpostSASL
 import SealpostTLS
+import Synchronization
 
 /// The parts of a running Sealpost: the queue, the queue manager, and one listener per smtpd
 /// service of master.cf.
@@ -19,7 +20,9 @@ public final class MailServices: Sendable {
     /// Failed SMTP AUTH attempts per client address, counted across every service and kept over
     /// reloads, so that a password guesser gains nothing by switching ports or waiting for one.
     private let authThrottle: SharedAuthenticationThrottle
-    private let recovered: [RecoveredMessage]
+    /// What recovery found, handed to the queue manager once (and then freed: with a large
+    /// deferred queue it is megabytes).
+    private let recovered: Mutex<[RecoveredMessage]>
 
     private init(
         queue: QueueStore, queueManager: QueueManager, listeners: [SMTPListener], authThrottle: SharedAuthenticationThrottle,
@@ -29,7 +32,7 @@ public final class MailServices: Sendable {
         self.queueManager = queueManager
         self.listeners = listeners
         self.authThrottle = authThrottle
-        self.recovered = recovered
+        self.recovered = Mutex(recovered)
     }
 
     /// Opens and recovers the queue and binds every smtpd service's sockets. Run as root to bind
@@ -72,7 +75,11 @@ public final class MailServices: Sendable {
     /// Serves until the task is cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.queueManager.run(recovered: self.recovered) }
+            await queueManager.adopt(recovered.withLock { found in
+                defer { found = [] }
+                return found
+            })
+            group.addTask { await self.queueManager.run() }
             for listener in listeners {
                 group.addTask { await listener.run() }
             }
