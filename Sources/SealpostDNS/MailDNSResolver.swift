@@ -9,6 +9,18 @@ public protocol MailDNSResolver: Sendable {
     /// The addresses of `host` in text form, of the given families in the order given
     /// (`inet_protocols`); a family without records contributes nothing.
     func addresses(of host: String, families: [AddressFamily]) async -> DNSAnswer<[String]>
+
+    /// The TLSA records of a service, `_port._protocol.host` (RFC 6698), for DANE; only an
+    /// `authenticated` answer may be used (RFC 7672 section 2.2).
+    func tlsaRecords(port: UInt16, protocol: String, host: String) async -> DNSAnswer<[TLSARecord]>
+}
+
+extension MailDNSResolver {
+    /// A resolver that cannot look up TLSA records says so as a temporary failure: DANE must then
+    /// defer rather than silently treat the destination as having no TLSA records.
+    public func tlsaRecords(port: UInt16, protocol: String, host: String) async -> DNSAnswer<[TLSARecord]> {
+        .temporaryFailure("this resolver does not look up TLSA records")
+    }
 }
 
 /// One MX record.
