@@ -171,6 +171,14 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "SealpostDNSTests",
+            dependencies: [
+                "SealpostDNS", "SealpostTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "SealpostQueueTests",
             dependencies: [
                 "SealpostQueue", "SMTPCore", "SealpostConfig", "SealpostTestSupport",

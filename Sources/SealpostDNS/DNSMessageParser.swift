@@ -57,7 +57,13 @@ public struct DNSMessageParser {
     {
         var records: [DNSResourceRecord] = []
         for index in 0..<Int(count) {
-            let (name, next) = try name(at: position)
+            let name: DNSName
+            let next: Int
+            do {
+                (name, next) = try self.name(at: position)
+            } catch {
+                throw DNSMessageError("the owner of \(section) record \(index + 1) of \(count): \(error.reason)")
+            }
             guard next + 10 <= bytes.count else {
                 throw DNSMessageError("\(section) record \(index + 1) of \(count) ends after the message (offset \(next))")
             }
