@@ -104,6 +104,9 @@ struct UnboundTests {
             }
             #expect(answer == .found([TLSARecord(usage: 3, selector: 1, matchingType: 1, data: digest)], authenticated: false))
             #expect(await resolver.tlsaRecords(port: 25, protocol: "tcp", host: "mx2.example.test") == .notFound)
+            // Through the protocol, as the SMTP client calls it: the resolver's own lookup, not the default.
+            let generic: any MailDNSResolver = resolver
+            #expect(await generic.tlsaRecords(port: 25, protocol: "tcp", host: "mx1.example.test") == answer)
         }
     }
 
