@@ -97,8 +97,11 @@ public struct DNSQuestion: Sendable, Hashable {
     }
 }
 
-/// A TLSA record (RFC 6698): what DANE checks a server's certificate against.
-public struct TLSARecord: Sendable, Hashable {
+/// A TLSA record (RFC 6698) as the DNS delivers it: what DANE checks a server's certificate against.
+///
+/// Named apart from `SealpostTLS.TLSARecord` (the record as OpenSSL's DANE takes it) because the
+/// SMTP client imports both modules; it carries the same four fields.
+public struct DNSTLSARecord: Sendable, Hashable {
     /// 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
     public var usage: UInt8
     /// 0 the full certificate, 1 the SubjectPublicKeyInfo.
@@ -121,7 +124,7 @@ public enum DNSRecordData: Sendable, Hashable {
     case aaaa([UInt8])
     case mx(preference: UInt16, exchange: DNSName)
     case cname(DNSName)
-    case tlsa(TLSARecord)
+    case tlsa(DNSTLSARecord)
     /// The EDNS pseudo-record (RFC 6891): the requestor's payload size travels in the class field.
     case opt(payloadSize: UInt16, options: [UInt8])
     /// Any other type, undecoded.

@@ -108,7 +108,7 @@ public struct DNSMessageParser {
             // RFC 6698 section 2.1: usage, selector, matching type, association data.
             guard length >= 4 else { throw DNSMessageError("a TLSA record has only \(length) data bytes") }
             return .tlsa(
-                TLSARecord(
+                DNSTLSARecord(
                     usage: bytes[start], selector: bytes[start + 1], matchingType: bytes[start + 2],
                     data: Array(bytes[(start + 3)..<end])))
         case .opt:

@@ -40,13 +40,8 @@ enum DNSTransport {
         _ query: [UInt8], expecting expected: ExpectedReply, server: SocketAddress, timeout: TimeAmount,
         group: any EventLoopGroup
     ) async throws -> [UInt8] {
-        let loop = group.next()
-        let reply = loop.makePromise(of: [UInt8].self)
-        // The timer guarantees the promise completes whatever else happens.
-        let timer = loop.scheduleTask(in: timeout) { reply.fail(DNSTransportError.timedOut) }
-        defer { timer.cancel() }
-        do {
-            let channel = try await DatagramBootstrap(group: loop)
+        try await exchange(timeout: timeout, group: group) { loop, reply in
+            try await DatagramBootstrap(group: loop)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: maximumDatagramSize))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -56,19 +51,9 @@ enum DNSTransport {
                 }
                 .bind(host: server.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
                 .get()
-            do {
-                let buffer = channel.allocator.buffer(bytes: query)
-                try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: buffer))
-                let bytes = try await reply.futureResult.get()
-                channel.close(promise: nil)
-                return bytes
-            } catch {
-                channel.close(promise: nil)
-                throw error
-            }
-        } catch {
-            reply.fail(error)
-            throw error
+        } send: { channel in
+            let buffer = channel.allocator.buffer(bytes: query)
+            try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: server, data: buffer))
         }
     }
 
@@ -78,12 +63,8 @@ enum DNSTransport {
         _ query: [UInt8], expecting expected: ExpectedReply, server: SocketAddress, timeout: TimeAmount,
         group: any EventLoopGroup
     ) async throws -> [UInt8] {
-        let loop = group.next()
-        let reply = loop.makePromise(of: [UInt8].self)
-        let timer = loop.scheduleTask(in: timeout) { reply.fail(DNSTransportError.timedOut) }
-        defer { timer.cancel() }
-        do {
-            let channel = try await ClientBootstrap(group: loop)
+        let bytes = try await exchange(timeout: timeout, group: group) { loop, reply in
+            try await ClientBootstrap(group: loop)
                 .connectTimeout(timeout)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -93,15 +74,35 @@ enum DNSTransport {
                 }
                 .connect(to: server)
                 .get()
+        } send: { channel in
+            var buffer = channel.allocator.buffer(capacity: query.count + 2)
+            buffer.writeInteger(UInt16(query.count))
+            buffer.writeBytes(query)
+            try await channel.writeAndFlush(buffer)
+        }
+        // Over TCP nobody else can slip a message in, so a reply to another query is a broken server.
+        guard expected.isAnswered(by: bytes) else { throw DNSTransportError.mismatchedReply }
+        return bytes
+    }
+
+    /// Opens a channel whose handlers complete `reply`, sends the query, and waits for the reply or
+    /// the timeout; the channel is closed and the promise completed on every path.
+    private static func exchange(
+        timeout: TimeAmount, group: any EventLoopGroup,
+        open: (any EventLoop, EventLoopPromise<[UInt8]>) async throws -> any Channel,
+        send: (any Channel) async throws -> Void
+    ) async throws -> [UInt8] {
+        let loop = group.next()
+        let reply = loop.makePromise(of: [UInt8].self)
+        // The timer guarantees the promise completes whatever else happens.
+        let timer = loop.scheduleTask(in: timeout) { reply.fail(DNSTransportError.timedOut) }
+        defer { timer.cancel() }
+        do {
+            let channel = try await open(loop, reply)
             do {
-                var buffer = channel.allocator.buffer(capacity: query.count + 2)
-                buffer.writeInteger(UInt16(query.count))
-                buffer.writeBytes(query)
-                try await channel.writeAndFlush(buffer)
+                try await send(channel)
                 let bytes = try await reply.futureResult.get()
                 channel.close(promise: nil)
-                // Over TCP nobody else can slip a message in, so a reply to another query is a broken server.
-                guard expected.isAnswered(by: bytes) else { throw DNSTransportError.mismatchedReply }
                 return bytes
             } catch {
                 channel.close(promise: nil)

@@ -4,6 +4,8 @@
 public protocol MailDNSResolver: Sendable {
     /// The MX records of `domain`, most preferred first; records of equal preference in random
     /// order (as Postfix's dns_rr_shuffle). A root exchange (`0 .`) is ``DNSAnswer/nullMX``.
+    /// A domain without MX records is ``DNSAnswer/notFound``: the caller then decides on the
+    /// implicit MX (RFC 5321 section 5.1), the domain's own addresses.
     func mailExchangers(of domain: String) async -> DNSAnswer<[MailExchanger]>
 
     /// The addresses of `host` in text form, of the given families in the order given
@@ -12,13 +14,13 @@ public protocol MailDNSResolver: Sendable {
 
     /// The TLSA records of a service, `_port._protocol.host` (RFC 6698), for DANE; only an
     /// `authenticated` answer may be used (RFC 7672 section 2.2).
-    func tlsaRecords(port: UInt16, protocol: String, host: String) async -> DNSAnswer<[TLSARecord]>
+    func tlsaRecords(port: UInt16, protocol: String, host: String) async -> DNSAnswer<[DNSTLSARecord]>
 }
 
 extension MailDNSResolver {
     /// A resolver that cannot look up TLSA records says so as a temporary failure: DANE must then
     /// defer rather than silently treat the destination as having no TLSA records.
-    public func tlsaRecords(port: UInt16, protocol: String, host: String) async -> DNSAnswer<[TLSARecord]> {
+    public func tlsaRecords(port: UInt16, protocol: String, host: String) async -> DNSAnswer<[DNSTLSARecord]> {
         .temporaryFailure("this resolver does not look up TLSA records")
     }
 }

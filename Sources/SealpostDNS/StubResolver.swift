@@ -115,7 +115,7 @@ public struct StubResolver: MailDNSResolver {
     /// The TLSA records for a service (`_25._tcp.mx.example.com`, RFC 6698 section 3), for DANE.
     /// Whether they count is up to `authenticated`: unsigned TLSA records must be ignored (RFC 7672).
     public func tlsaRecords(port: UInt16, protocol transport: String = "tcp", host: String) async
-        -> DNSAnswer<[TLSARecord]>
+        -> DNSAnswer<[DNSTLSARecord]>
     {
         let name: DNSName
         do {
@@ -125,7 +125,7 @@ public struct StubResolver: MailDNSResolver {
         }
         switch await records(of: name, type: .tlsa) {
         case .found(let records, let authenticated):
-            let tlsa = records.compactMap { record -> TLSARecord? in
+            let tlsa = records.compactMap { record -> DNSTLSARecord? in
                 if case .tlsa(let value) = record.data { value } else { nil }
             }
             return .found(tlsa, authenticated: authenticated)

@@ -174,7 +174,7 @@ struct DNSMessageParserTests {
         let parsed = try DNSMessageParser(message.bytes).message()
         #expect(parsed.answers.map(\.data) == [
             .cname(try DNSName(parsing: "mx.example")),
-            .tlsa(TLSARecord(usage: 3, selector: 1, matchingType: 1, data: [0xDE, 0xAD, 0xBE, 0xEF])),
+            .tlsa(DNSTLSARecord(usage: 3, selector: 1, matchingType: 1, data: [0xDE, 0xAD, 0xBE, 0xEF])),
             .aaaa([0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1]),
         ])
         #expect(parsed.additional.map(\.data) == [.opt(payloadSize: 1232, options: [])])

@@ -102,7 +102,7 @@ struct UnboundTests {
                 let start = Self.tlsaDigest.index(Self.tlsaDigest.startIndex, offsetBy: offset)
                 return UInt8(Self.tlsaDigest[start...Self.tlsaDigest.index(after: start)], radix: 16)!
             }
-            #expect(answer == .found([TLSARecord(usage: 3, selector: 1, matchingType: 1, data: digest)], authenticated: false))
+            #expect(answer == .found([DNSTLSARecord(usage: 3, selector: 1, matchingType: 1, data: digest)], authenticated: false))
             #expect(await resolver.tlsaRecords(port: 25, protocol: "tcp", host: "mx2.example.test") == .notFound)
             // Through the protocol, as the SMTP client calls it: the resolver's own lookup, not the default.
             let generic: any MailDNSResolver = resolver
