@@ -222,22 +222,32 @@ public struct StubResolver: MailDNSResolver {
         return .failure(ServerFailure(reason: unique.joined(separator: "; "), isTemporary: temporary))
     }
 
-    /// One try at one server: UDP, then TCP when the UDP reply is truncated.
+    /// One try at one server: UDP, then TCP when the UDP reply is truncated. A server that answers
+    /// FORMERR to a query with EDNS is asked once more without it (RFC 6891 section 7, as glibc does).
     private func exchange(_ question: DNSQuestion, with server: SocketAddress) async -> Result<DNSMessage, any Error> {
-        let expected = ExpectedReply(id: UInt16.random(in: .min ... .max), question: question)
-        let query = DNSQueryEncoder.query(
-            id: expected.id, question: question, payloadSize: configuration.ednsPayloadSize)
         do {
-            var reply = try await DNSTransport.udp(
-                query, expecting: expected, server: server, timeout: configuration.timeout, group: group)
-            if try DNSMessageParser(reply).header().isTruncated {
-                reply = try await DNSTransport.tcp(
-                    query, expecting: expected, server: server, timeout: configuration.timeout, group: group)
+            let message = try await exchange(question, with: server, payloadSize: configuration.ednsPayloadSize)
+            guard message.header.responseCode == .formatError, configuration.ednsPayloadSize != nil else {
+                return .success(message)
             }
-            return .success(try DNSMessageParser(reply).message())
+            return .success(try await exchange(question, with: server, payloadSize: nil))
         } catch {
             return .failure(error)
         }
+    }
+
+    private func exchange(_ question: DNSQuestion, with server: SocketAddress, payloadSize: UInt16?) async throws
+        -> DNSMessage
+    {
+        let expected = ExpectedReply(id: UInt16.random(in: .min ... .max), question: question)
+        let query = DNSQueryEncoder.query(id: expected.id, question: question, payloadSize: payloadSize)
+        var reply = try await DNSTransport.udp(
+            query, expecting: expected, server: server, timeout: configuration.timeout, group: group)
+        if try DNSMessageParser(reply).header().isTruncated {
+            reply = try await DNSTransport.tcp(
+                query, expecting: expected, server: server, timeout: configuration.timeout, group: group)
+        }
+        return try DNSMessageParser(reply).message()
     }
 
     /// The A or AAAA records of `name` as address text.

@@ -178,6 +178,41 @@ struct StubResolverTests {
         }
     }
 
+    @Test("FORMERR to a query with EDNS: asked again without it")
+    func ednsFallback() async throws {
+        try await ScriptedDNSServer.with(udp: { query in
+            query.additional.isEmpty
+                ? [.init(bytes: Self.answer(query, [192, 0, 2, 8]))] : [.init(bytes: Reply.to(query, responseCode: 1))]
+        }) { server in
+            let answer = await Self.resolver([server.address]).addresses(of: "old.example", families: [.ipv4])
+            #expect(answer == .found(["192.0.2.8"], authenticated: false))
+            #expect(server.received.map(\.message.additional.count) == [1, 0])
+        }
+        try await ScriptedDNSServer.with(udp: { query in [.init(bytes: Reply.to(query, responseCode: 1))] }) { server in
+            let answer = await Self.resolver([server.address]).addresses(of: "broken.example", families: [.ipv4])
+            guard case .permanentFailure(let reason) = answer else {
+                Issue.record("expected a permanent failure, got \(answer)")
+                return
+            }
+            #expect(reason.contains("FORMERR"), "\(reason)")
+            #expect(server.received.count == 2)
+        }
+    }
+
+    @Test("an IPv6 server, asked from an IPv6 socket")
+    func ipv6Server() async throws {
+        let loopback = try SocketAddress(ipAddress: "::1", port: 0)
+        guard (try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(to: loopback).get().close()) != nil else {
+            // No IPv6 loopback on this machine: nothing to test.
+            return
+        }
+        try await ScriptedDNSServer.with(host: "::1", udp: { query in [.init(bytes: Self.answer(query, [192, 0, 2, 10]))] }) { server in
+            #expect(server.address.protocol == .inet6)
+            let answer = await Self.resolver([server.address]).addresses(of: "host.example", families: [.ipv4])
+            #expect(answer == .found(["192.0.2.10"], authenticated: false))
+        }
+    }
+
     @Test("an invalid name fails without asking anyone")
     func invalidName() async throws {
         try await ScriptedDNSServer.with(udp: { _ in [] }) { server in

@@ -3,7 +3,7 @@ import NIOPosix
 import SealpostDNS
 import Synchronization
 
-/// A DNS server on 127.0.0.1 whose replies a test scripts: over UDP (from its own port or, to
+/// A DNS server on 127.0.0.1 (or ::1) whose replies a test scripts: over UDP (from its own port or, to
 /// play a spoofer, from another socket) and optionally over TCP on the same port.
 final class ScriptedDNSServer: Sendable {
     /// A query as the server received it.
@@ -39,10 +39,10 @@ final class ScriptedDNSServer: Sendable {
 
     /// Runs `body` with a server that answers by the scripts, and closes it afterwards whatever happens.
     static func with<Result: Sendable>(
-        udp: @escaping UDPScript, tcp: TCPScript? = nil,
+        host: String = "127.0.0.1", udp: @escaping UDPScript, tcp: TCPScript? = nil,
         _ body: (ScriptedDNSServer) async throws -> Result
     ) async throws -> Result {
-        let server = try await start(udp: udp, tcp: tcp)
+        let server = try await start(host: host, udp: udp, tcp: tcp)
         do {
             let result = try await body(server)
             await server.close()
@@ -53,11 +53,11 @@ final class ScriptedDNSServer: Sendable {
         }
     }
 
-    private static func start(udp: @escaping UDPScript, tcp: TCPScript?) async throws -> ScriptedDNSServer {
+    private static func start(host: String, udp: @escaping UDPScript, tcp: TCPScript?) async throws -> ScriptedDNSServer {
         let group = MultiThreadedEventLoopGroup.singleton
         let log = QueryLog()
         let record: @Sendable (Received) -> Void = { log.append($0) }
-        let spoofer = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let spoofer = try await DatagramBootstrap(group: group).bind(host: host, port: 0).get()
         let datagrams = try await DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -65,7 +65,7 @@ final class ScriptedDNSServer: Sendable {
                         ScriptedDatagramHandler(script: udp, spoofer: spoofer, record: record))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         var channels: [any Channel] = [spoofer, datagrams]
         let address = datagrams.localAddress!
         if let tcp {
@@ -77,7 +77,7 @@ final class ScriptedDNSServer: Sendable {
                             try channel.pipeline.syncOperations.addHandler(ScriptedStreamHandler(script: tcp, record: record))
                         }
                     }
-                    .bind(host: "127.0.0.1", port: address.port!).get()
+                    .bind(host: host, port: address.port!).get()
                 channels.append(listener)
             } catch {
                 for channel in channels { try? await channel.close() }
