@@ -131,6 +131,20 @@ public final class QueuedMessage: Sendable {
         }
     }
 
+    /// Makes every deferred recipient due at `time` (`sealpost queue requeue`, as postsuper -r
+    /// lets a message be tried at once): their retry times are replaced, nothing else changes.
+    public func makeDue(at time: QueueTimestamp = .now()) async throws(QueueError) {
+        let entries = state.withLock { state in
+            state.recipients.enumerated().compactMap { index, recipient -> JournalEntry? in
+                guard recipient.status == .deferred else { return nil }
+                var due = recipient
+                due.nextAttempt = time
+                return .snapshot(index: index, due)
+            }
+        }
+        try await append(entries)
+    }
+
     // MARK: - Moving and removing
 
     /// Moves the message to another queue: rename, then fsync of both directories (a file
