@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "SealpostCLI",
             dependencies: [
-                "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostServer", "SealpostSASL",
+                "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostServer", "SealpostSASL", "SealpostQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SealpostCLITests",
-            dependencies: ["sealpost", "SealpostCLI", "SealpostConfig", "SealpostTLS", "SealpostTestSupport"],
+            dependencies: ["sealpost", "SealpostCLI", "SealpostConfig", "SealpostTLS", "SealpostQueue", "SealpostTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -7,7 +7,10 @@ public struct SealpostCommand: AsyncParsableCommand {
         commandName: "sealpost",
         abstract: "A mail transfer agent configured like Postfix, with TLS done right.",
         version: SealpostVersion.string,
-        subcommands: [ConfCommand.self, CheckCommand.self, RunCommand.self, CatalogueCommand.self, PasswdCommand.self]
+        subcommands: [
+            ConfCommand.self, CheckCommand.self, RunCommand.self, CatalogueCommand.self, PasswdCommand.self,
+            QueueCommand.self, SendmailCommand.self,
+        ]
     )
 
     public init() {}

@@ -11,8 +11,13 @@ enum Terminal {
     }
 
     /// Writes `sealpost: severity: message` to standard error, as Postfix tools prefix theirs.
-    static func diagnostic(_ severity: String, _ message: String) {
-        writeAll(STDERR_FILENO, "sealpost: \(severity): \(message)\n")
+    static func diagnostic(_ severity: String, _ message: String, program: String = "sealpost") {
+        writeAll(STDERR_FILENO, "\(program): \(severity): \(message)\n")
+    }
+
+    /// Writes `sealpost: message` to standard error (postsuper's per-message notes).
+    static func note(_ message: String, program: String = "sealpost") {
+        writeAll(STDERR_FILENO, "\(program): \(message)\n")
     }
 
     static func warning(_ message: String) { diagnostic("warning", message) }

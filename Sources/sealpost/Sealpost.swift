@@ -1,4 +1,13 @@
 import SealpostCLI
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
-extension SealpostCommand {}
+enum Sealpost {
+    static func main() async {
+        if let status = await Personality.run(CommandLine.arguments) { exit(status) }
+        await SealpostCommand.main()
+    }
+}
