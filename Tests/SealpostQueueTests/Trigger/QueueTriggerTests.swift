@@ -70,7 +70,7 @@ struct QueueTriggerTests {
             for await _ in listener.requests { received.withLock { $0 += 1 } }
         }
         #expect(try QueueTrigger.send(.pickup, to: path))
-        #expect(waitUntil { received.withLock { $0 } == 1 })
+        #expect(await eventually { received.withLock { $0 } == 1 })
         consumer.cancel()
         await consumer.value
         // The stream is finished: a new iterator ends at once.

@@ -1,0 +1,289 @@
+import Foundation
+import Logging
+import SealpostQueue
+import SealpostTestSupport
+import Testing
+
+/// A queue with a maildrop directory and a pickup service on it, recording what it logs.
+private final class PickupFixture {
+    let queue: TestQueue
+    let maildrop: String
+    let log = TestLog()
+    let queued = TestLocked<[QueueID]>([])
+    let service: PickupService
+
+    init(messageSizeLimit: Int = 100_000, lineLengthLimit: Int = 2048) throws {
+        queue = try TestQueue()
+        try MaildropDirectory.prepare(queueDirectory: queue.directory, owner: nil)
+        maildrop = MaildropDirectory.maildropPath(queueDirectory: queue.directory)
+        let queued = self.queued
+        service = PickupService(
+            store: queue.store,
+            settings: PickupSettings(
+                maildropDirectory: maildrop, hostname: "mx.example.test", origin: "example.test",
+                messageSizeLimit: messageSizeLimit, lineLengthLimit: lineLengthLimit),
+            logger: log.logger, onQueued: { id in queued.withLock { $0.append(id) } })
+    }
+
+    @discardableResult
+    func post(_ envelope: MaildropEnvelope, _ content: String) throws -> String {
+        try MaildropWriter.post(envelope: envelope, content: Array(content.utf8), directory: maildrop)
+    }
+
+    /// Writes raw bytes under a valid final name.
+    @discardableResult
+    func drop(_ bytes: [UInt8], name: String = "0123456789ABCDEF0123456789ABCDEF") throws -> String {
+        try writeFile(maildrop + "/" + name, bytes)
+        return name
+    }
+
+    var files: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: maildrop)) ?? []).sorted() }
+
+    func content(_ id: QueueID) throws -> String {
+        let message = try queue.store.open(id)
+        defer { message.close() }
+        return String(decoding: try message.content().readAll(), as: UTF8.self)
+    }
+
+    func envelope(_ id: QueueID) throws -> QueueEnvelope {
+        let message = try queue.store.open(id)
+        defer { message.close() }
+        return message.envelope
+    }
+}
+
+final class TestLog: Sendable {
+    private let lines = TestLocked<[String]>([])
+    var messages: [String] { lines.withLock { $0 } }
+
+    var logger: Logger {
+        Logger(label: "sealpost.pickup.test") { _ in Handler(log: self) }
+    }
+
+    private struct Handler: LogHandler {
+        let log: TestLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { log.lines.withLock { $0.append("\(event.level): \(event.message)") } }
+    }
+}
+
+private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+@Suite("Pickup service")
+struct PickupServiceTests {
+    @Test("a submission is queued with the owner's uid, qualified addresses and Postfix's added headers")
+    func picksUpSubmission() async throws {
+        let fixture = try PickupFixture()
+        try fixture.post(
+            MaildropEnvelope(sender: "alice", recipients: ["bob@example.org", "carol"], fullName: "Alice (the) Example", notify: [.success, .failure]),
+            "Subject: hello\r\n\r\nbody\r\n")
+        let ids = await fixture.service.scan()
+        #expect(ids.count == 1)
+        let id = try #require(ids.first)
+        #expect(fixture.files.isEmpty)
+        #expect(fixture.queued.withLock { $0 } == [id])
+
+        let envelope = try fixture.envelope(id)
+        #expect(envelope.sender == "alice@example.test")
+        #expect(envelope.recipients.map(\.address) == ["bob@example.org", "carol@example.test"])
+        #expect(envelope.recipients.allSatisfy { $0.notify == [.success, .failure] })
+        #expect(envelope.attributes["uid"] == String(getuid()))
+        #expect(envelope.attributes["rewrite_context"] == "local")
+
+        let content = try fixture.content(id)
+        let lines = content.components(separatedBy: "\r\n")
+        #expect(lines[0] == "Received: by mx.example.test (Sealpost, from userid \(getuid()))")
+        #expect(lines[1].hasPrefix("\tid \(id); "))
+        #expect(lines[2] == "Subject: hello")
+        #expect(lines[3].hasPrefix("Message-Id: <") && lines[3].hasSuffix(".\(id)@mx.example.test>"))
+        #expect(lines[4].hasPrefix("Date: "))
+        #expect(lines[5] == "From: alice@example.test (Alice (the) Example)")
+        #expect(Array(lines[6...]) == ["", "body", ""])
+        #expect(!content.contains("\n\n") && !content.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+        #expect(fixture.log.messages.contains("info: \(id): uid=\(getuid()) from=<alice>"))
+    }
+
+    @Test("headers the message has are not added again; bare LF lines become CRLF")
+    func keepsExistingHeaders() async throws {
+        let fixture = try PickupFixture()
+        try fixture.post(
+            MaildropEnvelope(sender: "", recipients: ["bob@example.org"]),
+            "From: Someone <s@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\n\nline\n")
+        let id = try #require(await fixture.service.scan().first)
+        let content = try fixture.content(id)
+        #expect(content.hasSuffix("\r\nFrom: Someone <s@example.org>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <x@y>\r\n\r\nline\r\n"))
+        #expect(try fixture.envelope(id).sender == "")
+        #expect(fixture.log.messages.contains("info: \(id): message-id=<x@y>"))
+    }
+
+    @Test("content without a header section gets the added headers and an empty line before it")
+    func bodyOnly() async throws {
+        let fixture = try PickupFixture()
+        try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), "just a body line\r\nsecond")
+        let id = try #require(await fixture.service.scan().first)
+        let content = try fixture.content(id)
+        #expect(content.contains("\r\nFrom: alice@example.test\r\n\r\njust a body line\r\nsecond\r\n"))
+    }
+
+    @Test("the uid comes from the file's owner, not from the file")
+    func ownerIsTheKernelsWord() async throws {
+        guard geteuid() == 0 else { return }  // chown needs root
+        let fixture = try PickupFixture()
+        let name = try fixture.post(MaildropEnvelope(sender: "root", recipients: ["bob@example.org"]), "Subject: x\r\n\r\n")
+        #expect(chown(fixture.maildrop + "/" + name, 4321, 4321) == 0)
+        let id = try #require(await fixture.service.scan().first)
+        #expect(try fixture.envelope(id).attributes["uid"] == "4321")
+        #expect(try fixture.content(id).hasPrefix("Received: by mx.example.test (Sealpost, from userid 4321)\r\n"))
+    }
+
+    @Test("hostile files are removed with a warning and never queued; good files beside them are",
+          arguments: [
+            ("wrong magic", bytes("SENDMAIL 1\nsize 0\nsender <a>\nrecipient <b>\n\n")),
+            ("truncated content", bytes("SEALPOST-MAILDROP 1\nsize 100\nsender <a>\nrecipient <b>\n\nshort")),
+            ("content longer than declared", bytes("SEALPOST-MAILDROP 1\nsize 1\nsender <a>\nrecipient <b>\n\nlonger")),
+            ("ends in the envelope", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <a>")),
+            ("empty file", []),
+            ("no recipients", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <a>\n\n")),
+            ("no sender", bytes("SEALPOST-MAILDROP 1\nsize 0\nrecipient <b>\n\n")),
+            ("unknown keyword", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <a>\nrecipient <b>\nuid 0\n\n")),
+            ("duplicate sender", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <a>\nsender <c>\nrecipient <b>\n\n")),
+            ("control character", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <a\u{1}>\nrecipient <b>\n\n")),
+            ("angle bracket inside", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <a>\nrecipient <b><c>\n\n")),
+            ("bad size", bytes("SEALPOST-MAILDROP 1\nsize -1\nsender <a>\nrecipient <b>\n\n")),
+            ("not UTF-8", [UInt8](bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <")) + [0xFF, 0xFE] + bytes(">\nrecipient <b>\n\n")),
+            ("long envelope line", bytes("SEALPOST-MAILDROP 1\nsize 0\nsender <" + String(repeating: "a", count: 5000) + ">\nrecipient <b>\n\n")),
+            ("binary garbage", (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }),
+          ])
+    func hostileFiles(_ name: String, _ contents: [UInt8]) async throws {
+        let fixture = try PickupFixture()
+        let bad = try fixture.drop(contents)
+        try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), "Subject: good\r\n\r\n")
+        let ids = await fixture.service.scan()
+        #expect(ids.count == 1, "\(name)")
+        #expect(fixture.files.isEmpty, "\(name)")
+        #expect(fixture.log.messages.contains { $0.hasPrefix("warning: maildrop/\(bad): ") && $0.hasSuffix("; file removed") }, "\(name)")
+        #expect(queueCount(fixture) == 1)
+    }
+
+    @Test("a message over message_size_limit is refused")
+    func tooLarge() async throws {
+        let fixture = try PickupFixture(messageSizeLimit: 1000)
+        try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), String(repeating: "x", count: 998) + "\r\n\r\n")
+        #expect(await fixture.service.scan().isEmpty)
+        #expect(fixture.files.isEmpty)
+        #expect(fixture.log.messages.contains { $0.contains("exceeds") })
+        #expect(queueCount(fixture) == 0)
+    }
+
+    @Test("symbolic links, hard links, FIFOs and directories are refused without following them")
+    func specialFiles() async throws {
+        let fixture = try PickupFixture()
+        let victim = fixture.queue.temporary.path + "/victim"
+        let valid = MaildropEnvelope(sender: "mallory", recipients: ["mallory@example.org"], contentLength: 8).encoded() + bytes("secret\r\n")
+        try writeFile(victim, valid)
+        #expect(symlink(victim, fixture.maildrop + "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") == 0)
+        #expect(link(victim, fixture.maildrop + "/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB") == 0)
+        #expect(mkfifo(fixture.maildrop + "/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", 0o644) == 0)
+        #expect(mkdir(fixture.maildrop + "/DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD", 0o755) == 0)
+        try fixture.drop(valid, name: "not-a-maildrop-name")
+        #expect(await fixture.service.scan().isEmpty)
+        #expect(queueCount(fixture) == 0)
+        let warnings = fixture.log.messages.filter { $0.hasPrefix("warning:") }
+        #expect(warnings.contains { $0.contains("AAAA") && $0.contains("symbolic link") })
+        #expect(warnings.contains { $0.contains("BBBB") && $0.contains("hard links") })
+        #expect(warnings.contains { $0.contains("CCCC") && $0.contains("not a regular file") })
+        #expect(warnings.contains { $0.contains("not-a-maildrop-name") })
+        // The victim survives; only the link to it was removed.
+        #expect(FileManager.default.fileExists(atPath: victim))
+        #expect(!fixture.files.contains("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+        #expect(!fixture.files.contains("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"))
+    }
+
+    @Test("files still being written (.tmp) are left alone")
+    func unfinishedFiles() async throws {
+        let fixture = try PickupFixture()
+        try fixture.drop(MaildropEnvelope(sender: "a", recipients: ["b"]).encoded(), name: "0123456789ABCDEF0123456789ABCDEF.tmp")
+        #expect(await fixture.service.scan().isEmpty)
+        #expect(fixture.files == ["0123456789ABCDEF0123456789ABCDEF.tmp"])
+    }
+
+    @Test("run() scans at start and on each pickup trigger")
+    func runsOnTriggers() async throws {
+        let fixture = try PickupFixture()
+        try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), "Subject: before start\r\n\r\n")
+        let fifo = QueueTrigger.pickupPath(queueDirectory: fixture.queue.directory)
+        let listener = try QueueTriggerListener(path: fifo)
+        let service = fixture.service
+        let running = Task { await service.run(triggers: listener.requests) }
+        defer {
+            running.cancel()
+            listener.close()
+        }
+        #expect(await eventually { fixture.queued.withLock { $0.count } == 1 })
+        try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), "Subject: after\r\n\r\n")
+        #expect(try QueueTrigger.send(.pickup, to: fifo))
+        #expect(await eventually { fixture.queued.withLock { $0.count } == 2 })
+        #expect(fixture.files.isEmpty)
+    }
+
+    private func queueCount(_ fixture: PickupFixture) -> Int {
+        fixture.queue.store.list().messages.count
+    }
+}
+
+@Suite("Maildrop format")
+struct MaildropFormatTests {
+    @Test("the writer's file holds every envelope field and the parser's rules accept it")
+    func roundTrip() async throws {
+        let fixture = try PickupFixture()
+        let name = try fixture.post(
+            MaildropEnvelope(
+                sender: "alice@example.org", recipients: ["bob@example.org"], fullName: "Alice", notify: [.never],
+                returnContent: .headers, envelopeID: "ENV123", bodyType: .eightBitMIME),
+            "Subject: x\r\n\r\nbody\r\n")
+        #expect(MaildropWriter.isFinalName(name))
+        var status = stat()
+        #expect(stat(fixture.maildrop + "/" + name, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o644)
+        let text = try String(contentsOfFile: fixture.maildrop + "/" + name, encoding: .utf8)
+        #expect(text == """
+            SEALPOST-MAILDROP 1
+            size 20
+            sender <alice@example.org>
+            fullname Alice
+            notify never
+            ret hdrs
+            envid ENV123
+            body 8BITMIME
+            recipient <bob@example.org>
+
+            Subject: x\r
+            \r
+            body\r
+
+            """)
+        let id = try #require(await fixture.service.scan().first)
+        let envelope = try fixture.envelope(id)
+        #expect(envelope.returnContent == .headers)
+        #expect(envelope.envelopeID == "ENV123")
+        #expect(envelope.bodyType == .eightBitMIME)
+        #expect(envelope.recipients.first?.notify == .never)
+        #expect(envelope.attributes["full_name"] == "Alice")
+    }
+
+    @Test("the maildrop directory is 1733 and the public directory 0755")
+    func directoryModes() throws {
+        let temporary = try TemporaryDirectory()
+        try MaildropDirectory.prepare(queueDirectory: temporary.path, owner: nil)
+        var status = stat()
+        #expect(stat(temporary.path + "/maildrop", &status) == 0)
+        #expect(status.st_mode & 0o7777 == 0o1733)
+        #expect(stat(temporary.path + "/public", &status) == 0)
+        #expect(status.st_mode & 0o7777 == 0o755)
+    }
+}
