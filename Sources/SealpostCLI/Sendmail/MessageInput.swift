@@ -68,10 +68,11 @@ struct MessageInput {
 
 /// `sendmail -t`: the recipients in the message's To, Cc and Bcc headers — or only in the
 /// Resent-To, Resent-Cc and Resent-Bcc headers when the message has any Resent- header, as
-/// Postfix's cleanup extracts them — and the content without its Bcc headers.
+/// Postfix's cleanup extracts them. (The pickup service removes Bcc headers from every local
+/// submission, as Postfix's cleanup does.)
 enum RecipientExtraction {
-    static func extract(from content: [UInt8]) -> (recipients: [String], content: [UInt8]) {
-        var headers: [(name: String, value: String, range: Range<Int>)] = []
+    static func extract(from content: [UInt8]) -> [String] {
+        var headers: [(name: String, value: String)] = []
         var index = 0
         // The header section: until an empty line or a line that is no header.
         while index < content.count {
@@ -86,17 +87,12 @@ enum RecipientExtraction {
             let name = String(decoding: content[index..<colon], as: UTF8.self).trimmingCharacters(in: " \t")
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 }) else { break }
             let value = String(decoding: content[(colon + 1)..<min(next, content.count)], as: UTF8.self)
-            headers.append((name.lowercased(), value, index..<min(next, content.count)))
+            headers.append((name.lowercased(), value))
             index = next
         }
         let resent = headers.contains { $0.name.hasPrefix("resent-") }
         let wanted: Set<String> = resent ? ["resent-to", "resent-cc", "resent-bcc"] : ["to", "cc", "bcc"]
-        let recipients = headers.filter { wanted.contains($0.name) }.flatMap { HeaderAddresses.parse($0.value) }
-        var stripped = content
-        for header in headers.reversed() where header.name == "bcc" || header.name == "resent-bcc" {
-            stripped.removeSubrange(header.range)
-        }
-        return (recipients, stripped)
+        return headers.filter { wanted.contains($0.name) }.flatMap { HeaderAddresses.parse($0.value) }
     }
 
     private static func lineEnd(_ content: [UInt8], from start: Int) -> Int? {

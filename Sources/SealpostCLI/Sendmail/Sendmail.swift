@@ -82,17 +82,15 @@ enum Sendmail {
             fail("message file too big: message_size_limit is \(sizeLimit) bytes")
             return SysExits.dataError
         }
-        var content = input.content
+        let content = input.content
         if options.extractRecipients {
-            let extracted = RecipientExtraction.extract(from: content)
-            recipients += extracted.recipients
-            content = extracted.content
+            recipients += RecipientExtraction.extract(from: content)
             if recipients.isEmpty {
                 fail("No recipient addresses found in message header")
                 return SysExits.usage
             }
         }
-        let fullName = options.fullName ?? getenv("NAME").map { String(cString: $0) }
+        let fullName = options.fullName ?? getenv("NAME").map { String(cString: $0) } ?? gecosName()
         for value in [sender] + recipients + [fullName ?? ""] where !MaildropEnvelope.isAcceptableValue(value, limit: lineLimit - 20) {
             fail("bad address or name: \"\(value.prefix(80))\" (control characters, or longer than line_length_limit)")
             return SysExits.usage
@@ -124,6 +122,16 @@ enum Sendmail {
         return login.isEmpty ? nil : login
     }
 
+    /// The full name in the invoking user's passwd entry: the GECOS field up to the first comma,
+    /// `&` standing for the capitalised login name (as Postfix's fullname() reads it).
+    private static func gecosName() -> String? {
+        guard let entry = getpwuid(getuid()), let gecos = entry.pointee.pw_gecos, let login = entry.pointee.pw_name else { return nil }
+        let field = String(cString: gecos).prefix { $0 != "," }
+        let user = String(cString: login)
+        let name = field.replacingAmpersand(with: user.prefix(1).uppercased() + user.dropFirst())
+        return name.isEmpty ? nil : name
+    }
+
     /// `-C`, then `$MAIL_CONFIG` (Postfix's), then `$SEALPOST_CONFIG_DIR`, then `/etc/sealpost`.
     /// `-C` may name main.cf itself, as with Postfix.
     static func configDirectory(_ given: String?) -> String {
@@ -145,6 +153,14 @@ enum Sendmail {
     /// `sendmail: fatal: message` on standard error, as Postfix's sendmail reports.
     private static func fail(_ message: String) {
         Terminal.diagnostic("fatal", message, program: "sendmail")
+    }
+}
+
+extension Substring {
+    fileprivate func replacingAmpersand(with text: String) -> String {
+        var result = ""
+        for character in self { if character == "&" { result += text } else { result.append(character) } }
+        return result
     }
 }
 

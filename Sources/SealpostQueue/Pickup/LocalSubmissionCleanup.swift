@@ -2,18 +2,17 @@
 import Glibc
 #endif
 
-/// What Postfix's cleanup does to a locally submitted message's content, line by line: CR LF
-/// line ends (a bare LF becomes CR LF), the `Received: by HOST (NAME, from userid UID)` header
-/// in front, and `Message-Id:`, `Date:` and `From:` at the end of the header section when the
-/// message has none.
+/// What Postfix 3.7's cleanup does to a locally submitted message's content, line by line
+/// (checked against Postfix 3.7.11 with long queue IDs): CR LF line ends (a bare LF becomes
+/// CR LF); the `Received: by HOST (NAME, from userid UID)` header in front; `Bcc:` and
+/// `Resent-Bcc:` headers removed with their continuation lines; and at the end of the header
+/// section, when missing, `Message-Id: <ID@HOST>`, `Date:` and `From: Full Name <sender>` —
+/// or their `Resent-` forms when the message has any `Resent-` header.
 ///
 /// The header section ends at the first empty line or at the first line that is neither a
 /// header nor a continuation; in the latter case an empty line is inserted, as Postfix does,
 /// so the added headers never run into the body. Nothing is held back beyond one line: the
 /// added headers go after the last header, so the header section is streamed.
-///
-/// Postfix 3.7's From header for a sender with a full name is `From: address (Full Name)`;
-/// the `hfrom_format` of later versions does not exist there.
 struct LocalSubmissionCleanup {
     struct Identity {
         var hostname: String
@@ -31,7 +30,13 @@ struct LocalSubmissionCleanup {
     private var sawFrom = false
     private var sawDate = false
     private var sawMessageID = false
+    private var sawResent = false
+    private var sawResentFrom = false
+    private var sawResentDate = false
+    private var sawResentMessageID = false
     private var lastWasHeader = false
+    /// Inside a removed (Bcc) header: its continuation lines go too.
+    private var dropping = false
     private var line: [UInt8] = []
     private var pendingCR = false
     private(set) var messageID: String?
@@ -118,13 +123,15 @@ struct LocalSubmissionCleanup {
         }
         if line[0] == UInt8(ascii: " ") || line[0] == UInt8(ascii: "\t") {
             if lastWasHeader {
-                output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+                if !dropping { output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
                 return
             }
         } else if let name = Self.headerName(line) {
             note(name, line: line)
             lastWasHeader = true
-            output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+            let lowered = name.lowercased()
+            dropping = lowered == "bcc" || lowered == "resent-bcc"
+            if !dropping { output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
             return
         }
         // Not a header: the body starts here, after the added headers and an empty line.
@@ -135,18 +142,20 @@ struct LocalSubmissionCleanup {
     private mutating func endHeaders(into output: inout [UInt8], insertEmptyLine: Bool) {
         inHeaders = false
         var added: [String] = []
-        if !sawMessageID {
-            let id = "<\(LocalMailDate.compact(identity.arrival)).\(identity.queueID)@\(identity.hostname)>"
-            messageID = id
-            added.append("Message-Id: \(id)")
+        let prefix = sawResent ? "Resent-" : ""
+        if !(sawResent ? sawResentMessageID : sawMessageID) {
+            // Long queue IDs are unique on their own; Postfix then uses them as they are.
+            let id = "<\(identity.queueID)@\(identity.hostname)>"
+            if !sawResent { messageID = id }
+            added.append("\(prefix)Message-Id: \(id)")
         }
-        if !sawDate { added.append("Date: \(LocalMailDate.format(identity.arrival))") }
-        if !sawFrom {
+        if !(sawResent ? sawResentDate : sawDate) { added.append("\(prefix)Date: \(LocalMailDate.format(identity.arrival))") }
+        if !(sawResent ? sawResentFrom : sawFrom) {
             let address = identity.sender.isEmpty ? "MAILER-DAEMON" : identity.sender
             if let fullName = identity.fullName, !fullName.isEmpty {
-                added.append("From: \(address) (\(Self.commentSanitized(fullName)))")
+                added.append("\(prefix)From: \(Self.phrase(fullName)) <\(address)>")
             } else {
-                added.append("From: \(address)")
+                added.append("\(prefix)From: \(address)")
             }
         }
         for header in added { output += Array(header.utf8) + [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
@@ -155,9 +164,14 @@ struct LocalSubmissionCleanup {
     }
 
     private mutating func note(_ name: String, line: [UInt8]) {
-        switch name.lowercased() {
+        let lowered = name.lowercased()
+        if lowered.hasPrefix("resent-") { sawResent = true }
+        switch lowered {
         case "from": sawFrom = true
         case "date": sawDate = true
+        case "resent-from": sawResentFrom = true
+        case "resent-date": sawResentDate = true
+        case "resent-message-id": sawResentMessageID = true
         case "message-id":
             sawMessageID = true
             if messageID == nil {
@@ -178,29 +192,21 @@ struct LocalSubmissionCleanup {
         return String(decoding: line[0..<end], as: UTF8.self)
     }
 
-    /// Postfix's comment_sanitize(): balanced parentheses, no backslashes or control characters.
-    static func commentSanitized(_ text: String) -> String {
-        var depth = 0
-        var result = ""
-        for character in text {
-            switch character {
-            case "(":
-                depth += 1
-                result.append(character)
-            case ")":
-                if depth > 0 {
-                    depth -= 1
-                    result.append(character)
-                } else {
-                    result.append("_")
-                }
-            case "\\": result.append("_")
-            default:
-                let isControl = character.asciiValue.map { $0 < 32 || $0 == 127 } ?? false
-                result.append(isControl ? "_" : character)
-            }
+    /// A display name as Postfix writes it: as is when it is atoms and spaces, else a quoted
+    /// string (`"dotted.name"`, `"Al (x) Ice"`). Control characters become spaces.
+    static func phrase(_ name: String) -> String {
+        let cleaned = String(name.map { character -> Character in
+            (character.asciiValue.map { $0 < 32 || $0 == 127 } ?? false) ? " " : character
+        })
+        let atext = Set("!#$%&'*+-/=?^_`{|}~ ")
+        let plain = cleaned.allSatisfy { $0.isLetter || $0.isNumber || atext.contains($0) }
+        if plain, cleaned.trimmingSpaces == cleaned, !cleaned.isEmpty { return cleaned }
+        var quoted = "\""
+        for character in cleaned {
+            if character == "\"" || character == "\\" { quoted.append("\\") }
+            quoted.append(character)
         }
-        return result + String(repeating: ")", count: depth)
+        return quoted + "\""
     }
 }
 

@@ -197,7 +197,10 @@ public final class PickupService: Sendable {
         if let fullName = drop.fullName { attributes["full_name"] = fullName }
         let envelope = QueueEnvelope(
             sender: sender,
-            recipients: drop.recipients.map { QueueRecipient(address: qualified($0), notify: drop.notify ?? []) },
+            recipients: drop.recipients.map {
+                // Postfix records the ORCPT of a local submission as rfc822;address.
+                QueueRecipient(address: qualified($0), notify: drop.notify ?? [], originalRecipient: "rfc822;" + qualified($0))
+            },
             envelopeID: drop.envelopeID, returnContent: drop.returnContent, bodyType: drop.bodyType,
             attributes: attributes)
         let writer = try store.makeWriter(envelope: envelope)

@@ -20,7 +20,7 @@ struct SendmailTests {
         #expect(result.status == 0, "\(result.standardError)")
         let (envelope, content) = split(try instance.onlyMaildropFile())
         let login = String(cString: getpwuid(getuid())!.pointee.pw_name)
-        #expect(envelope == [
+        #expect(envelope.filter { !$0.hasPrefix("fullname ") } == [
             "SEALPOST-MAILDROP 1", "size \(content.utf8.count)", "sender <\(login)>",
             "recipient <bob@example.org>", "recipient <carol@example.org>",
         ])
@@ -72,7 +72,7 @@ struct SendmailTests {
         #expect(split(try second.onlyMaildropFile()).envelope.contains("sender <bounces@example.org>"))
     }
 
-    @Test("-t takes recipients from To, Cc and Bcc, adds the arguments', and removes Bcc")
+    @Test("-t takes recipients from To, Cc and Bcc and adds the arguments' (the pickup service removes Bcc)")
     func extractRecipients() throws {
         let instance = try QueueInstance()
         let input = "To: Bob <bob@example.org>, carol@example.org (Carol)\nCc: team: dave@example.org, \"e e\"@example.org;\nBcc: secret@example.org,\n  other@example.org\nSubject: t\n\nbody\nTo: not@header.example\n"
@@ -84,7 +84,24 @@ struct SendmailTests {
             "recipient <dave@example.org>", "recipient <\"e e\"@example.org>", "recipient <secret@example.org>",
             "recipient <other@example.org>",
         ])
-        #expect(content == "To: Bob <bob@example.org>, carol@example.org (Carol)\r\nCc: team: dave@example.org, \"e e\"@example.org;\r\nSubject: t\r\n\r\nbody\r\nTo: not@header.example\r\n")
+        #expect(content == "To: Bob <bob@example.org>, carol@example.org (Carol)\r\nCc: team: dave@example.org, \"e e\"@example.org;\r\nBcc: secret@example.org,\r\n  other@example.org\r\nSubject: t\r\n\r\nbody\r\nTo: not@header.example\r\n")
+    }
+
+    @Test("the full name: -F, else $NAME, else the passwd entry's GECOS field")
+    func fullName() throws {
+        let instance = try QueueInstance()
+        let named = try SealpostBinary.run(["sendmail", "-C", instance.directory, "bob"], environment: ["NAME": "From Environment"], input: "x\n")
+        #expect(named.status == 0)
+        #expect(split(try instance.onlyMaildropFile()).envelope.contains("fullname From Environment"))
+        let second = try QueueInstance()
+        #expect(try second.sendmail(["-F", "Given", "bob"]).status == 0)
+        #expect(split(try second.onlyMaildropFile()).envelope.contains("fullname Given"))
+        let gecos = String(cString: getpwuid(getuid())!.pointee.pw_gecos).prefix { $0 != "," }
+        if !gecos.isEmpty, !gecos.contains("&"), ProcessInfo.processInfo.environment["NAME"] == nil {
+            let third = try QueueInstance()
+            #expect(try SealpostBinary.run(["sendmail", "-C", third.directory, "bob"], input: "x\n").status == 0)
+            #expect(split(try third.onlyMaildropFile()).envelope.contains("fullname \(gecos)"))
+        }
     }
 
     @Test("-t uses only the Resent- headers when there are any")

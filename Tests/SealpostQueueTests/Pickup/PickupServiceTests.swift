@@ -92,6 +92,7 @@ struct PickupServiceTests {
         #expect(envelope.sender == "alice@example.test")
         #expect(envelope.recipients.map(\.address) == ["bob@example.org", "carol@example.test"])
         #expect(envelope.recipients.allSatisfy { $0.notify == [.success, .failure] })
+        #expect(envelope.recipients.map(\.originalRecipient) == ["rfc822;bob@example.org", "rfc822;carol@example.test"])
         #expect(envelope.attributes["uid"] == String(getuid()))
         #expect(envelope.attributes["rewrite_context"] == "local")
 
@@ -100,9 +101,9 @@ struct PickupServiceTests {
         #expect(lines[0] == "Received: by mx.example.test (Sealpost, from userid \(getuid()))")
         #expect(lines[1].hasPrefix("\tid \(id); "))
         #expect(lines[2] == "Subject: hello")
-        #expect(lines[3].hasPrefix("Message-Id: <") && lines[3].hasSuffix(".\(id)@mx.example.test>"))
+        #expect(lines[3] == "Message-Id: <\(id)@mx.example.test>")
         #expect(lines[4].hasPrefix("Date: "))
-        #expect(lines[5] == "From: alice@example.test (Alice (the) Example)")
+        #expect(lines[5] == "From: \"Alice (the) Example\" <alice@example.test>")
         #expect(Array(lines[6...]) == ["", "body", ""])
         #expect(!content.contains("\n\n") && !content.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
         #expect(fixture.log.messages.contains("info: \(id): uid=\(getuid()) from=<alice>"))
@@ -119,6 +120,34 @@ struct PickupServiceTests {
         #expect(content.hasSuffix("\r\nFrom: Someone <s@example.org>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <x@y>\r\n\r\nline\r\n"))
         #expect(try fixture.envelope(id).sender == "")
         #expect(fixture.log.messages.contains("info: \(id): message-id=<x@y>"))
+    }
+
+    @Test("Bcc and Resent-Bcc headers are removed with their continuations; Resent- messages get Resent- headers")
+    func bccAndResent() async throws {
+        let fixture = try PickupFixture()
+        try fixture.post(
+            MaildropEnvelope(sender: "carol", recipients: ["e@example.com"], fullName: "Carol Example"),
+            "Subject: five\nResent-Bcc: rb@example.org,\n  rb2@example.org\nBCC : x@y\nX-After: 1\n\nbody\nBcc: in the body\n")
+        let id = try #require(await fixture.service.scan().first)
+        let content = try fixture.content(id)
+        let headers = content.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+        #expect(Array(headers.dropFirst(2)) == [
+            "Subject: five", "X-After: 1", "Resent-Message-Id: <\(id)@mx.example.test>", headers[5],
+            "Resent-From: Carol Example <carol@example.test>",
+        ])
+        #expect(headers[5].hasPrefix("Resent-Date: "))
+        #expect(content.hasSuffix("\r\n\r\nbody\r\nBcc: in the body\r\n"))
+    }
+
+    @Test("display names are written as Postfix writes them", arguments: [
+        ("Plain Name", "Plain Name"), ("dotted.name", "\"dotted.name\""), ("Al (x) Ice", "\"Al (x) Ice\""),
+        ("say \"hi\"", "\"say \\\"hi\\\"\""), ("Jörg Müller", "Jörg Müller"),
+    ])
+    func displayNames(_ name: String, _ expected: String) async throws {
+        let fixture = try PickupFixture()
+        try fixture.post(MaildropEnvelope(sender: "dan", recipients: ["f@example.com"], fullName: name), "no header line\n")
+        let id = try #require(await fixture.service.scan().first)
+        #expect(try fixture.content(id).contains("\r\nFrom: \(expected) <dan@example.test>\r\n\r\nno header line\r\n"))
     }
 
     @Test("content without a header section gets the added headers and an empty line before it")
