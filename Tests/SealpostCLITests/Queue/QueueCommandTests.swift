@@ -19,6 +19,15 @@ private func asctime19(_ id: QueueID) -> String {
     return String(String(cString: buffer).prefix(19))
 }
 
+/// Long queue IDs, Postfix's or Sealpost's: 16 or so characters of the safe alphabet, a marker.
+private enum QueueIDShape {
+    static func matches(_ text: String) -> Bool {
+        var id = Substring(text)
+        if let last = id.last, "*!".contains(last) { id = id.dropLast() }
+        return (10...20).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+}
+
 @Suite("sealpost queue")
 struct QueueCommandTests {
     @Test("list: mailq's format with markers, reasons and only unfinished recipients")
@@ -59,6 +68,49 @@ struct QueueCommandTests {
         let result = try instance.queue(["list"])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput == expected)
+    }
+
+    @Test("list: the same queue as a recorded Postfix 3.7 mailq gives the same listing")
+    func matchesPostfixRecording() async throws {
+        let instance = try QueueInstance()
+        let reason = "connect to 127.0.0.1[127.0.0.1]:52543: Connection refused"
+        let messages: [(String, [String], QueueName)] = [
+            ("alice@mx.example.test", ["a@example.net", "b@example.net"], .deferred),
+            ("", ["c@example.net"], .deferred),
+            ("bob@mx.example.test", ["d@example.com"], .hold),
+        ]
+        for (sender, recipients, queue) in messages {
+            let id = try await instance.enqueue(sender: sender, recipients: recipients)
+            let message = try instance.store.open(id)
+            try await message.record([
+                DeliveryOutcome(recipients: Array(recipients.indices), result: .deferred(until: .now().adding(seconds: 600)), dsnStatus: "4.4.1", reason: reason)
+            ])
+            try await message.move(to: queue)
+            message.close()
+        }
+        let recorded = try String(contentsOfFile: SealpostBinary.fixture("mailq/postfix-3.7.11-mailq.txt"), encoding: .utf8)
+        let ours = try instance.queue(["list"])
+        #expect(ours.status == 0)
+        #expect(try normalized(ours.standardOutput) == normalized(recorded))
+    }
+
+    /// The listing with each message line's ID, size and time replaced by placeholders, after
+    /// checking that they sit in mailq's columns.
+    private func normalized(_ listing: String) throws -> String {
+        try listing.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let first = line.first, first != " ", first != "-", line.count > 47 else { return String(line) }
+            let characters = Array(line)
+            let id = String(characters[0..<17]).trimmingCharacters(in: .whitespaces)
+            let size = String(characters[18..<26])
+            let time = String(characters[27..<46])
+            guard characters[17] == " ", characters[26] == " ", characters[46] == " ",
+                size.trimmingCharacters(in: .whitespaces).allSatisfy(\.isNumber), size.last?.isNumber == true,
+                time.range(of: #"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}$"#, options: .regularExpression) != nil,
+                QueueIDShape.matches(id)
+            else { throw TestFailure("not a mailq message line: \(line)") }
+            let marker = id.last.map { "*!".contains($0) ? String($0) : "" } ?? ""
+            return "ID\(marker) SIZE TIME " + String(characters[47...])
+        }.joined(separator: "\n")
     }
 
     @Test("list: an empty queue, and the size total in Kbytes")
