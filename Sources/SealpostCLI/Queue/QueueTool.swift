@@ -182,9 +182,11 @@ enum QueueTool {
                 return nil
             }
         }
+        // The store would create missing queue directories, owned by whoever runs this (root),
+        // where the daemon running as mail_owner could not use them: refuse instead.
         var status = stat()
-        guard stat(queueDirectory + "/" + QueueName.active.rawValue, &status) == 0 else {
-            Terminal.fatal("no mail queue at \(queueDirectory) (queue_directory in \(configDirectory)/main.cf)")
+        for queue in QueueName.allCases where stat(queueDirectory + "/" + queue.rawValue, &status) != 0 {
+            Terminal.fatal("no mail queue at \(queueDirectory) (no \(queue) directory; queue_directory in \(configDirectory)/main.cf; the daemon creates the queue when it starts)")
             return nil
         }
         do {

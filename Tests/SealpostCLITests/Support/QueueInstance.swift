@@ -77,17 +77,6 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Waits without blocking a thread of the cooperative pool; false after `timeout` seconds.
-func eventually(timeout: Double = 20, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: .milliseconds(Int(timeout * 1000)))
-    while clock.now < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try condition()
-}
-
 /// Collects the requests a trigger listener yields.
 final class TriggerRecorder: @unchecked Sendable {
     let listener: QueueTriggerListener
