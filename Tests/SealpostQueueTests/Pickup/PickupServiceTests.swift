@@ -199,14 +199,47 @@ struct PickupServiceTests {
         #expect(queueCount(fixture) == 1)
     }
 
-    @Test("a message over message_size_limit is refused")
+    @Test("a message over message_size_limit is refused, and a huge file is not even read")
     func tooLarge() async throws {
         let fixture = try PickupFixture(messageSizeLimit: 1000)
         try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), String(repeating: "x", count: 998) + "\r\n\r\n")
         #expect(await fixture.service.scan().isEmpty)
         #expect(fixture.files.isEmpty)
-        #expect(fixture.log.messages.contains { $0.contains("exceeds") })
+        #expect(fixture.log.messages.contains { $0.contains("exceeds message_size_limit") })
+        let huge = MaildropEnvelope(sender: "a", recipients: ["b"], contentLength: 3 << 20).encoded() + [UInt8](repeating: 0x41, count: 3 << 20)
+        try fixture.drop(huge)
+        #expect(await fixture.service.scan().isEmpty)
+        #expect(fixture.files.isEmpty)
+        #expect(fixture.log.messages.contains { $0.contains("file size") && $0.contains("exceeds the limit") })
         #expect(queueCount(fixture) == 0)
+    }
+
+    @Test("randomly damaged maildrop files never crash the service: each is queued or removed")
+    func mutatedFiles() async throws {
+        let fixture = try PickupFixture()
+        let original = MaildropEnvelope(
+            sender: "alice", recipients: ["bob@example.org", "carol"], fullName: "A", notify: [.delay], returnContent: .full,
+            envelopeID: "E1", bodyType: .sevenBit, contentLength: 24
+        ).encoded() + bytes("Subject: x\r\n\r\nbody\r\n..\r\n")
+        var generator = SeededGenerator(seed: 0x5EA1_9057)
+        var queued = 0
+        for round in 0..<300 {
+            var mutated = original
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let index = Int.random(in: 0..<mutated.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: mutated[index] = UInt8.random(in: 0...255, using: &generator)
+                case 1: mutated.remove(at: index)
+                case 2: mutated.insert(UInt8.random(in: 0...255, using: &generator), at: index)
+                default: mutated.removeSubrange(index...)
+                }
+                if mutated.isEmpty { mutated = [0] }
+            }
+            try fixture.drop(mutated, name: String(format: "%032X", round))
+            queued += await fixture.service.scan().count
+            #expect(fixture.files.isEmpty, "round \(round)")
+        }
+        #expect(queueCount(fixture) == queued)
     }
 
     @Test("symbolic links, hard links, FIFOs and directories are refused without following them")

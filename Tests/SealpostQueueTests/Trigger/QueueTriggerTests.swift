@@ -42,6 +42,19 @@ struct QueueTriggerTests {
         #expect(await iterator.next() == nil)
     }
 
+    @Test("the listener gives the FIFO to its owner (mail_owner)")
+    func owner() throws {
+        guard geteuid() == 0 else { return }  // chown needs root
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/qmgr"
+        let listener = try QueueTriggerListener(path: path, mode: 0o622, owner: (uid: 65534, gid: 65534))
+        defer { listener.close() }
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        #expect(status.st_uid == 65534 && status.st_gid == 65534)
+        #expect(status.st_mode & 0o7777 == 0o622)
+    }
+
     @Test("bytes that arrive together are coalesced per request; unknown bytes are ignored")
     func coalescing() async throws {
         let directory = try TemporaryDirectory()
