@@ -69,7 +69,13 @@ private final class Reader: @unchecked Sendable {
     let wakeRead: Int32
     let wakeWrite: Int32
     let continuation: AsyncStream<QueueTriggerRequest>.Continuation
-    private var lock = pthread_mutex_t()
+    /// Heap-allocated: a pthread mutex must not move, which a stored property's address may.
+    private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        lock.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
     private var stopped = false
     private var started = false
 
@@ -78,17 +84,18 @@ private final class Reader: @unchecked Sendable {
         self.wakeRead = wakeRead
         self.wakeWrite = wakeWrite
         self.continuation = continuation
-        pthread_mutex_init(&lock, nil)
     }
 
     deinit {
-        pthread_mutex_destroy(&lock)
+        pthread_mutex_destroy(lock)
+        lock.deinitialize(count: 1)
+        lock.deallocate()
     }
 
     func start() throws(QueueTriggerError) {
-        pthread_mutex_lock(&lock)
+        pthread_mutex_lock(lock)
         started = true
-        pthread_mutex_unlock(&lock)
+        pthread_mutex_unlock(lock)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
         let result = pthread_create(&thread, nil, { context in
@@ -98,9 +105,9 @@ private final class Reader: @unchecked Sendable {
         }, context)
         guard result == 0 else {
             Unmanaged<Reader>.fromOpaque(context).release()
-            pthread_mutex_lock(&lock)
+            pthread_mutex_lock(lock)
             started = false
-            pthread_mutex_unlock(&lock)
+            pthread_mutex_unlock(lock)
             throw QueueTriggerError(path: "", operation: "start reader thread for", errno: result)
         }
         pthread_detach(thread)
@@ -110,8 +117,8 @@ private final class Reader: @unchecked Sendable {
     /// wake-up byte is written under the lock the exiting thread takes to close the pipe, so it
     /// never goes to a closed (or reused) descriptor.
     func stop() {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         guard !stopped else { return }
         stopped = true
         if started {
@@ -132,10 +139,10 @@ private final class Reader: @unchecked Sendable {
     private func loop() {
         defer {
             continuation.finish()
-            pthread_mutex_lock(&lock)
+            pthread_mutex_lock(lock)
             stopped = true
             closeDescriptors()
-            pthread_mutex_unlock(&lock)
+            pthread_mutex_unlock(lock)
         }
         var buffer = [UInt8](repeating: 0, count: 512)
         while true {
