@@ -175,7 +175,8 @@ struct LocalSubmissionCleanup {
         case "message-id":
             sawMessageID = true
             if messageID == nil {
-                let value = String(decoding: line.dropFirst(name.utf8.count + 1), as: UTF8.self)
+                let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.endIndex
+                let value = String(decoding: line[min(colon + 1, line.endIndex)...], as: UTF8.self)
                 messageID = value.trimmingSpaces
             }
         default: break

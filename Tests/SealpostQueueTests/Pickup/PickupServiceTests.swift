@@ -114,10 +114,10 @@ struct PickupServiceTests {
         let fixture = try PickupFixture()
         try fixture.post(
             MaildropEnvelope(sender: "", recipients: ["bob@example.org"]),
-            "From: Someone <s@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <x@y>\n\nline\n")
+            "From: Someone <s@example.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID : <x@y>\n\nline\n")
         let id = try #require(await fixture.service.scan().first)
         let content = try fixture.content(id)
-        #expect(content.hasSuffix("\r\nFrom: Someone <s@example.org>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <x@y>\r\n\r\nline\r\n"))
+        #expect(content.hasSuffix("\r\nFrom: Someone <s@example.org>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID : <x@y>\r\n\r\nline\r\n"))
         #expect(try fixture.envelope(id).sender == "")
         #expect(fixture.log.messages.contains("info: \(id): message-id=<x@y>"))
     }
