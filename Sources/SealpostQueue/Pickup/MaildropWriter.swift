@@ -26,7 +26,8 @@ public enum MaildropWriter {
     ) throws(MaildropWriteError) -> String {
         var envelope = envelope
         envelope.contentLength = content.count
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // O_PATH: users may search the directory but not read it, which O_RDONLY would need.
+        let directoryDescriptor = open(directory, pathOnly | O_DIRECTORY | O_CLOEXEC)
         guard directoryDescriptor >= 0 else { throw MaildropWriteError("open maildrop directory \(directory)", errno) }
         defer { close(directoryDescriptor) }
         var name = ""
@@ -56,10 +57,18 @@ public enum MaildropWriter {
             unlinkat(directoryDescriptor, temporary, 0)
             throw error
         }
-        // The file is complete either way; a failed directory sync only weakens durability.
-        _ = fsync(directoryDescriptor)
+        // A user cannot open the directory for reading, so cannot fsync it (neither can Postfix's
+        // postdrop); root can. The pickup service syncs the directory when it takes the file.
+        let readable = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if readable >= 0 {
+            _ = fsync(readable)
+            close(readable)
+        }
         return name
     }
+
+    /// Linux's O_PATH (open for *at() calls only), which Glibc's Swift module does not export.
+    private static let pathOnly: Int32 = 0o10_000_000
 
     /// 32 hexadecimal digits from the system's secure generator (getrandom(2) on Linux).
     static func randomName() -> String {

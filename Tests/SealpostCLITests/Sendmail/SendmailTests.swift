@@ -216,6 +216,45 @@ struct SendmailTests {
         #expect(shown.standardOutput.contains("\nhello\n"))
     }
 
+    @Test("an ordinary user can submit: the file is theirs, and the pickup records their uid")
+    func unprivilegedUser() async throws {
+        guard geteuid() == 0 else { return }  // needs a second account to switch to
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            Issue.record("setpriv is missing: install the Debian package util-linux")
+            return
+        }
+        let instance = try QueueInstance()
+        // A uid without a passwd entry has no login name to send as (EX_NOUSER), as in Postfix.
+        let nameless = try run(
+            "/usr/bin/setpriv", ["--reuid=65533", "--regid=65533", "--clear-groups", SealpostBinary.path, "sendmail", "-C", instance.directory, "bob@example.org"],
+            input: "x\n")
+        #expect(nameless.status == 67)
+        #expect(nameless.error.contains("no login name found for user ID 65533"))
+        // nobody (65534) exists on Debian.
+        let result = try run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", SealpostBinary.path, "sendmail", "-C", instance.directory, "bob@example.org"],
+            input: "Subject: from a user\n\nhello\n")
+        #expect(result.status == 0, "\(result.error)")
+        let file = try #require(instance.maildropFiles.first)
+        var status = stat()
+        #expect(stat(instance.maildrop + "/" + file, &status) == 0)
+        #expect(status.st_uid == 65534)
+        // Another user can neither list the directory nor remove the file.
+        let listing = try run("/usr/bin/setpriv", ["--reuid=65532", "--regid=65532", "--clear-groups", "/bin/ls", instance.maildrop], input: "")
+        #expect(listing.status != 0)
+        let removal = try run("/usr/bin/setpriv", ["--reuid=65532", "--regid=65532", "--clear-groups", "/bin/rm", "-f", instance.maildrop + "/" + file], input: "")
+        #expect(removal.status != 0)
+        let service = PickupService(
+            store: instance.store,
+            settings: PickupSettings(maildropDirectory: instance.maildrop, hostname: "mx.example.test", origin: "example.test"),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), onQueued: { _ in })
+        let id = try #require(await service.scan().first)
+        let message = try instance.store.open(id)
+        defer { message.close() }
+        #expect(message.envelope.attributes["uid"] == "65534")
+        #expect(message.envelope.sender == "nobody@example.test")
+    }
+
     private func run(_ executable: String, _ arguments: [String], input: String) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
