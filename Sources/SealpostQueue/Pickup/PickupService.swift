@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import SealpostConfig
 
 /// What the pickup service needs from the configuration.
 public struct PickupSettings: Sendable, Hashable {
@@ -31,6 +32,18 @@ public struct PickupSettings: Sendable, Hashable {
         self.messageSizeLimit = messageSizeLimit
         self.lineLengthLimit = lineLengthLimit
         self.scanInterval = scanInterval
+    }
+
+    /// The settings from main.cf: `queue_directory`, `myhostname`, `myorigin` (when
+    /// `append_at_myorigin` is on), `mail_name`, `message_size_limit`, `line_length_limit`.
+    public init(_ configuration: ServiceConfiguration) {
+        self.init(
+            maildropDirectory: MaildropDirectory.maildropPath(queueDirectory: configuration.string("queue_directory")),
+            hostname: configuration.string("myhostname"),
+            origin: configuration.bool("append_at_myorigin") ? configuration.string("myorigin") : "",
+            mailName: configuration.string("mail_name"),
+            messageSizeLimit: configuration.integer("message_size_limit"),
+            lineLengthLimit: configuration.integer("line_length_limit"))
     }
 }
 

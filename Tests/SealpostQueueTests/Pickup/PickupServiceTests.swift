@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SealpostConfig
 import SealpostQueue
 import SealpostTestSupport
 import Testing
@@ -336,6 +337,19 @@ struct MaildropFormatTests {
         #expect(envelope.bodyType == .eightBitMIME)
         #expect(envelope.recipients.first?.notify == .never)
         #expect(envelope.attributes["full_name"] == "Alice")
+    }
+
+    @Test("settings come from main.cf")
+    func settingsFromConfiguration() throws {
+        let temporary = try TemporaryDirectory()
+        try temporary.write("main.cf", "queue_directory = /q\nmyhostname = mx.example.test\nmydomain = example.test\nmyorigin = $mydomain\nmail_name = Mailer\nmessage_size_limit = 5000\n")
+        try temporary.write("master.cf", "")
+        let settings = PickupSettings(Configuration.load(directory: temporary.path).global)
+        #expect(settings == PickupSettings(
+            maildropDirectory: "/q/maildrop", hostname: "mx.example.test", origin: "example.test", mailName: "Mailer",
+            messageSizeLimit: 5000, lineLengthLimit: 2048))
+        try temporary.write("main.cf", "append_at_myorigin = no\n")
+        #expect(PickupSettings(Configuration.load(directory: temporary.path).global).origin == "")
     }
 
     @Test("the maildrop directory is 1733 and the public directory 0755")
