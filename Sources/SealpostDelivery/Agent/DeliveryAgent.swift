@@ -71,11 +71,17 @@ public struct DeliveryReport: Sendable {
     public var setupSeconds: Double
     /// Seconds spent transmitting: `delays=…/…/…/d`.
     public var transmissionSeconds: Double
+    /// Mail the agent hands back to the queue: recipients an alias expanded into that must be
+    /// queued as new messages before the results are recorded (only the local agent makes these).
+    public var forwarded: [ForwardedMail]
 
-    public init(results: [RecipientResult], setupSeconds: Double = 0, transmissionSeconds: Double = 0) {
+    public init(
+        results: [RecipientResult], setupSeconds: Double = 0, transmissionSeconds: Double = 0, forwarded: [ForwardedMail] = []
+    ) {
         self.results = results
         self.setupSeconds = setupSeconds
         self.transmissionSeconds = transmissionSeconds
+        self.forwarded = forwarded
     }
 
     /// The same result for every recipient of `request` (a connection that failed, a bad next hop).

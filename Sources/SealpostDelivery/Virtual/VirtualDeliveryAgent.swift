@@ -141,8 +141,8 @@ public struct VirtualDeliveryAgent: Sendable {
 }
 
 /// The calling thread's file-system uid and gid (Linux `setfsuid`/`setfsgid`), switched for one
-/// delivery and restored after.
-private struct FileSystemIdentity {
+/// delivery and restored after (the local agent uses it too).
+struct FileSystemIdentity {
     let previousUID: Int32
     let previousGID: Int32
 
