@@ -201,28 +201,33 @@ struct LocalExpansion {
     private mutating func deliverToken(_ destination: AliasDestination, address: String, state: State) {
         switch destination {
         case .file(let path):
-            guard settings.allowMailToFiles.contains(state.origin.rawValue) else {
-                bounce("5.7.1", "mail to file is restricted")
-                return
-            }
-            deferral(
-                "4.3.5", "mail system configuration error",
-                warning: "\(address): delivery to file \(path) is not supported: Sealpost runs as one unprivileged user and "
+            refuse(
+                "file", allowed: settings.allowMailToFiles, state: state,
+                why: "\(address): delivery to file \(path) is not supported: Sealpost runs as one unprivileged user and "
                     + "writes Maildirs only; deliver to a user's Maildir instead")
         case .command(let command):
-            guard settings.allowMailToCommands.contains(state.origin.rawValue) else {
-                bounce("5.7.1", "mail to command is restricted")
-                return
-            }
-            deferral(
-                "4.3.5", "mail system configuration error",
-                warning: "\(address): delivery to command |\(command) is not supported: Sealpost runs no external programs; "
+            refuse(
+                "command", allowed: settings.allowMailToCommands, state: state,
+                why: "\(address): delivery to command |\(command) is not supported: Sealpost runs no external programs; "
                     + "deliver to a Maildir or over LMTP instead")
         case .include(let path):
             deliverInclude(path, address: address, state: state)
         case .address(let target, let noAliases):
             deliverAddress(target, noAliases: noAliases, state: state)
         }
+    }
+
+    // token.c: "mail to file/command is restricted" when allow_mail_to_files/commands does
+    // not list where the destination came from. Past that check Sealpost defers, because it
+    // cannot write files or run programs with the recipient's rights: the administrator sees
+    // the warning and can change the alias before the mail expires.
+    /// Bounces or defers a `/file` or `|command` destination.
+    private mutating func refuse(_ kind: String, allowed: Set<String>, state: State, why: String) {
+        guard allowed.contains(state.origin.rawValue) else {
+            bounce("5.7.1", "mail to \(kind) is restricted")
+            return
+        }
+        deferral("4.3.5", "mail system configuration error", warning: why)
     }
 
     // resolve.c, deliver_resolve_tree(): rewrite to canonical form, splice in the unmatched

@@ -266,6 +266,12 @@ final class LocalFixture {
         #expect(problem("home_mailbox = Maildir/\nmailbox_command = /usr/bin/procmail")?.contains("mailbox_command") == true)
     }
 
+    @Test func theSystemUserDirectoryReadsPasswd() throws {
+        let root = try #require(try SystemUserDirectory().user(named: "root"))
+        #expect(root.uid == 0 && root.name == "root" && root.home.hasPrefix("/"))
+        #expect(try SystemUserDirectory().user(named: "no-such-user-sealpost") == nil)
+    }
+
     @Test func aliasValuesParseAsPostfixTokenizesThem() {
         #expect(
             AliasDestination.parse("a, B@x.example ,\"|cmd arg, more\" , /file , :include:/etc/list, \\me, Name <n@x> (comment), \"q u\"@x")

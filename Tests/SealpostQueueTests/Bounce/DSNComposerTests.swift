@@ -110,6 +110,8 @@ import Testing
 
     @Test func deliveryStatusFieldsPerMessageAndPerRecipient() throws {
         let recipients = [
+            // ORCPT=rfc822;Alias+2Btag@example.org as the server stored it, xtext-decoded: the
+            // report carries the decoded form (RFC 3464 section 2.3.2).
             QueueRecipient(address: "a@example.net", originalAddress: "alias@example.org", originalRecipient: "rfc822;Alias+tag@example.org"),
             QueueRecipient(address: "b@example.net", originalAddress: "list@example.org"),
         ]
@@ -340,13 +342,18 @@ import Testing
 
     // MARK: - A second parser
 
-    @Test func pythonsEmailPackageReadsItWithoutDefects() throws {
+    @Test(arguments: [NoticeKind.failure, .delay, .success])
+    func pythonsEmailPackageReadsItWithoutDefects(kind: NoticeKind) throws {
         guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile) else {
             Issue.record("python3 is missing; install the python3 package")
             return
         }
         let latin = "Subject: caf\u{E9}\r\n\r\nna\u{EF}ve\r\n"
-        let dsn = try #require(try Self.notice(.failure, Self.snapshot(content: latin, ret: .full, body: .eightBitMIME), content: latin))
+        var snapshot = Self.snapshot(
+            recipients: [QueueRecipient(address: "a@example.net", notify: [.success, .failure, .delay])], content: latin, ret: .full,
+            body: .eightBitMIME)
+        if kind == .success { snapshot.recipients[0] = RecipientState(status: .delivered, reason: "delivered to maildir", action: .delivered) }
+        let dsn = try #require(try Self.notice(kind, snapshot, content: latin))
         let file = NSTemporaryDirectory() + "sealpost-dsn-\(UUID().uuidString).eml"
         try Data(dsn.content).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -362,14 +369,19 @@ import Testing
                 assert not p.defects, (p.get_content_type(), p.defects)
             status = parts[1].get_payload()
             print(status[0]['Reporting-MTA'], status[1]['Action'], status[1]['Final-Recipient'])
-            print(parts[2].get_payload()[0]['Subject'])
+            quoted = parts[2].get_payload()
+            if not isinstance(quoted, list):
+                quoted = [email.message_from_bytes(parts[2].get_payload(decode=True), policy=email.policy.default)]
+            print(quoted[0]['Subject'])
             """
         let (status, output) = try PostfixTools.run(python, ["-c", script, file])
         #expect(status == 0)
+        let action = kind == .failure ? "failed" : kind == .delay ? "delayed" : "delivered"
+        let quotedType = kind == .failure ? "message/rfc822" : "text/rfc822-headers"
         #expect(
             output.components(separatedBy: "\n").prefix(3) == [
-                "3 text/plain message/delivery-status message/rfc822",
-                "dns; mx.example.test failed rfc822; a@example.net",
+                "3 text/plain message/delivery-status \(quotedType)",
+                "dns; mx.example.test \(action) rfc822; a@example.net",
                 "caf\u{E9}",
             ])
     }
