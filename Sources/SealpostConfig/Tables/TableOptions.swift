@@ -12,6 +12,9 @@ public struct TableOptions: Sendable {
     /// `smtputf8_enable`: whether fixed-string tables fold keys with Unicode case folding (`yes`,
     /// Sealpost's default, so `Straße` matches `STRASSE`) or fold ASCII letters only (`no`).
     public var unicodeKeyFolding: Bool
+    /// Read `hash:`, `lmdb:`, `btree:` and `cdb:` source files in aliases(5) format
+    /// (`name: value`), as postalias(1) would index them: for `alias_maps`.
+    public var aliasFileFormat: Bool
 
     /// Options with the system's continuous clock and one check per second at most.
     public init(
@@ -19,13 +22,15 @@ public struct TableOptions: Sendable {
         checkInterval: Duration = .seconds(1),
         onReloadError: (@Sendable (TableError) -> Void)? = nil,
         onWarning: (@Sendable (TableWarning) -> Void)? = nil,
-        unicodeKeyFolding: Bool = true
+        unicodeKeyFolding: Bool = true,
+        aliasFileFormat: Bool = false
     ) {
         self.now = now
         self.checkInterval = checkInterval
         self.onReloadError = onReloadError
         self.onWarning = onWarning
         self.unicodeKeyFolding = unicodeKeyFolding
+        self.aliasFileFormat = aliasFileFormat
     }
 }
 

@@ -6,7 +6,10 @@ extension TableReference {
     /// `options.checkInterval` and reload it; see ``LookupTable/lastReloadError``.
     public func open(_ options: TableOptions = TableOptions()) throws(TableError) -> any LookupTable {
         switch kind {
-        case .texthash, .hash, .lmdb, .btree, .cdb:
+        case .hash, .lmdb, .btree, .cdb:
+            if options.aliasFileFormat { return try RuleTable<AliasRules>(reference: self, path: name, options: options) }
+            return try RuleTable<KeyValueRules>(reference: self, path: name, options: options)
+        case .texthash:
             return try RuleTable<KeyValueRules>(reference: self, path: name, options: options)
         case .inline:
             return try InlineTable(reference: self, folding: options.keyFolding)

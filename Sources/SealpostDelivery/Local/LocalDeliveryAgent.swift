@@ -51,7 +51,10 @@ public struct LocalDeliveryAgent: DeliveryAgent {
                 aliasMaps = nil
             } else {
                 var tables: [any LookupTable] = []
-                for reference in references { tables.append(try reference.open(options)) }
+                // hash:/etc/aliases and the like are postalias(1) sources: name: value.
+                var aliasOptions = options
+                aliasOptions.aliasFileFormat = true
+                for reference in references { tables.append(try reference.open(aliasOptions)) }
                 aliasMaps = TableList(tables)
             }
             homeMailbox = configuration.string("home_mailbox")

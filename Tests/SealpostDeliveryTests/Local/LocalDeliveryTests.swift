@@ -9,6 +9,20 @@ import Testing
 @testable import SealpostDelivery
 
 /// Temporary homes, a fake passwd, alias files and a queue holding the messages to deliver.
+/// A value behind a lock, for warnings collected from other threads.
+final class TestLocked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
 final class LocalFixture {
     let directory: TemporaryDirectory
     let queue: QueueStore
@@ -264,6 +278,38 @@ final class LocalFixture {
         #expect(problem("home_mailbox = Maildir/") == nil)
         #expect(problem("mail_spool_directory = /var/spool/maildirs/") == nil)
         #expect(problem("home_mailbox = Maildir/\nmailbox_command = /usr/bin/procmail")?.contains("mailbox_command") == true)
+    }
+
+    @Test func hashAliasMapsAreReadInAliasesFormat() async throws {
+        let etcAliases = """
+            # /etc/aliases as newaliases reads it
+            postmaster: alice
+            Team : alice,
+                bob@example.test
+            "odd name": alice
+            nocolon alice
+            remote@elsewhere: alice
+            """
+        let etc = try TemporaryDirectory()
+        let path = try etc.write("aliases", etcAliases)
+        let warnings = TestLocked<[String]>([])
+        let table = try TableReference(parsing: "hash:" + path).open(
+            TableOptions(onWarning: { warning in warnings.withLock { $0.append("\(warning)") } }, aliasFileFormat: true))
+        #expect(try table.lookup("POSTMASTER") == "alice")
+        #expect(try table.lookup("team")?.hasSuffix("bob@example.test") == true, "continuation lines belong to the value")
+        #expect(try table.lookup("odd name") == "alice")
+        #expect(try table.lookup("nocolon") == nil && table.lookup("remote@elsewhere") == nil)
+        #expect(warnings.withLock { $0 }.contains { $0.contains("need name:value pair") })
+        #expect(warnings.withLock { $0 }.contains { $0.contains("name must be local") })
+
+        // The same file through the agent's alias_maps.
+        let configured = try LocalFixture(extra: "alias_maps = hash:\(path)")
+        let report = try await configured.deliver(["team@example.test"])
+        #expect(report.results[0].status == .sent && report.results[0].action == .expanded)
+        #expect(configured.mailbox("alice").count == 1 && configured.mailbox("bob").count == 1)
+        // texthash: stays in postmap format, as in Postfix.
+        let texthash = try TableReference(parsing: "texthash:" + path).open(TableOptions(aliasFileFormat: true))
+        #expect(try texthash.lookup("postmaster:") == "alice")
     }
 
     @Test func theSystemUserDirectoryReadsPasswd() throws {
