@@ -15,7 +15,8 @@ public struct BounceSettings: Sendable, Hashable {
     /// bounce_notify_util.c does.
     public var mailName: String
     /// `bounce_size_limit`: a message larger than this is returned as headers only (Postfix does
-    /// not cut a message in the middle, which would break its MIME structure); 0 means no limit.
+    /// not cut a message in the middle, which would break its MIME structure); 0 means no limit,
+    /// and then the whole message is held in memory while the notice is written.
     public var sizeLimit: Int
     /// `notify_classes`, lowercased: `bounce`, `2bounce`, `delay`, `resource`, `software`, …
     public var notifyClasses: Set<String>
