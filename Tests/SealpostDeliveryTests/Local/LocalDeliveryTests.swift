@@ -9,20 +9,6 @@ import Testing
 @testable import SealpostDelivery
 
 /// Temporary homes, a fake passwd, alias files and a queue holding the messages to deliver.
-/// A value behind a lock, for warnings collected from other threads.
-final class TestLocked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 final class LocalFixture {
     let directory: TemporaryDirectory
     let queue: QueueStore

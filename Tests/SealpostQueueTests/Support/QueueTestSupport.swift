@@ -49,21 +49,6 @@ extension QueueStore {
     }
 }
 
-/// A value behind an NSLock. (Synchronization.Mutex locks with futex calls ThreadSanitizer does not
-/// see, which would make every access under it a reported race in TSan runs.)
-final class TestLocked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 /// Tests check what the queue does, not what it logs; `SEALPOST_TEST_LOG=1` shows the lines.
 let quietLogger: Logger = {
     var logger = Logger(label: "sealpost.queue.test")
