@@ -247,6 +247,16 @@ import Testing
         #expect(!part.bodyText.contains("0123456789abcdef"))
         #expect(dsn.content.count < 5000)
 
+        // Only the header is read from the queue.
+        var chunksRead = 0
+        let source = Self.chunks(big, size: 512)
+        let planned = try #require(NoticePlanner.plan(.failure, sender: "sender@example.org", requestedReturn: .full, settings: settings).notices.first)
+        _ = try DSNComposer.compose(planned, about: snapshot, recipients: [0], settings: settings, now: Self.now, utcOffset: 0) {
+            chunksRead += 1
+            return try source()
+        }
+        #expect(chunksRead <= 2, "\(chunksRead) chunks read")
+
         settings.sizeLimit = 0
         let unlimited = try #require(try Self.notice(.failure, snapshot, settings: settings, content: big))
         #expect(try ParsedMessage(unlimited.content).parts()[2].value("Content-Type") == "message/rfc822")
