@@ -115,18 +115,25 @@ extension PolicySettings {
 
         let parentStyle = Set(configuration.list("parent_domain_matches_subdomains"))
         var tableCache: [String: TableList] = [:]
+        // The alias tables inside local_recipient_maps (`$alias_maps`) are postalias(1) sources
+        // (`name: value`), as the local delivery agent reads them.
+        let aliasTables = Set(configuration.tables("alias_maps").map(\.description))
         func tables(_ name: String) throws(PolicyConfigurationError) -> TableList? {
             let references = configuration.tables(name)
             guard !references.isEmpty else { return nil }
             var opened: [any LookupTable] = []
             for reference in references {
-                if let cached = tableCache[reference.description] {
+                let isAliasTable = name == "local_recipient_maps" && aliasTables.contains(reference.description)
+                let cacheKey = (isAliasTable ? "alias " : "") + reference.description
+                if let cached = tableCache[cacheKey] {
                     opened += cached.tables
                     continue
                 }
                 do {
-                    let table = try reference.open(options)
-                    tableCache[reference.description] = TableList([table])
+                    var tableOptions = options
+                    tableOptions.aliasFileFormat = isAliasTable
+                    let table = try reference.open(tableOptions)
+                    tableCache[cacheKey] = TableList([table])
                     opened.append(table)
                 } catch {
                     throw fail(PolicyConfigurationError(parameter: name, value: reference.description, "cannot open table: \(error)"))

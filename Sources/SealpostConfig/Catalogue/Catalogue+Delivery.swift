@@ -262,7 +262,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "alias_maps", .tables, default: "hash:/etc/aliases",
             "alias tables consulted for recipients in local domains",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "alias_database", .tables, default: "hash:/etc/aliases",
             "alias tables that newaliases rebuilds",
@@ -270,11 +270,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "home_mailbox", .string, default: "",
             "mailbox path relative to the home directory; a trailing / means Maildir",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "mail_spool_directory", .string, default: "/var/mail",
             "directory of system mailboxes; a trailing / means Maildir",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "mailbox_transport", .string, default: "",
             "transport that delivers local mailboxes, such as lmtp to Dovecot",
@@ -302,11 +302,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "allow_mail_to_files", .list, default: "alias, forward",
             "where /file/name destinations are allowed: alias, forward, include",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "mailbox_size_limit", .size, default: "51200000",
             "largest mailbox or Maildir message file local delivery writes; 0 means no limit",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "mailbox_delivery_lock", .list, default: "fcntl, dotlock",
             "how mailbox files are locked during delivery: fcntl, flock, dotlock",

@@ -126,7 +126,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "owner_request_special", .boolean, default: "yes",
             "treat owner-name and name-request addresses specially in aliases and extension splitting",
-            status: .planned(.localDelivery)),
+            status: .implemented),
         ParameterDefinition(
             "canonical_maps", .tables, default: "",
             "address mapping tables for envelope and header addresses of senders and recipients",

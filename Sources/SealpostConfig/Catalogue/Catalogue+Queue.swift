@@ -29,7 +29,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "delay_warning_time", .time(defaultUnit: "h"), default: "0h",
             "how long mail waits before the sender is warned of the delay; 0 means never",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "transport_retry_time", .time(defaultUnit: "s"), default: "60s",
             "pause before a transport that failed is used again",
@@ -147,19 +147,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "notify_classes", .list, default: "resource, software",
             "problem classes reported to the postmaster: bounce, delay, policy, protocol, resource, software…",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "bounce_notice_recipient", .string, default: "postmaster",
             "who gets a copy of each bounce when notify_classes has bounce",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "2bounce_notice_recipient", .string, default: "postmaster",
             "who gets bounces that could not be delivered to their sender",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "delay_notice_recipient", .string, default: "postmaster",
             "who gets delay warnings when notify_classes has delay",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "error_notice_recipient", .string, default: "postmaster",
             "who gets reports of protocol, policy, resource and software problems",
@@ -167,11 +167,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "double_bounce_sender", .string, default: "double-bounce",
             "sender address of notices to the postmaster; mail sent to it is dropped to stop loops",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "bounce_size_limit", .size, default: "50000",
             "how much of an undeliverable message is returned with the bounce",
-            status: .planned(.queue), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "bounce_template_file", .string, default: "",
             "file with replacement texts for bounce, delay and success notices",
@@ -185,7 +185,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "queue_minfree", .size, default: "0",
             "free space the queue file system must keep before mail is accepted; 0 means no check",
-            status: .planned(.queue)),
+            status: .implemented),
         ParameterDefinition(
             "delay_logging_resolution_limit", .integer, default: "2",
             "digits after the decimal point in the delays that are logged",

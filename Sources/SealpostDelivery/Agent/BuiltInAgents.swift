@@ -82,3 +82,17 @@ public struct RetryDeliveryAgent: DeliveryAgent {
         return .all(request, .deferred, dsn: "4" + dsn.dropFirst(), text: text.isEmpty ? "delivery temporarily suspended" : text)
     }
 }
+
+/// A transport whose agent could not be set up (an alias table that cannot be opened, say):
+/// its mail is deferred with the reason until the configuration is fixed and reloaded.
+public struct UnavailableDeliveryAgent: DeliveryAgent {
+    public let reason: String
+
+    public init(reason: String) {
+        self.reason = reason
+    }
+
+    public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        .all(request, .deferred, dsn: "4.3.0", text: reason)
+    }
+}

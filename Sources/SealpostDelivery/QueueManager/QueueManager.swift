@@ -383,6 +383,20 @@ public actor QueueManager {
             let (reached, failure) = Self.destinationFeedback(report)
             release(key, reached: reached, failure: failure)
             var results = report.results
+            // Mail an alias expansion hands back (remote members, owner- lists, :include:) is
+            // queued before the recipient counts as done; if it cannot be, the recipient is retried.
+            for forwarded in report.forwarded {
+                guard let position = results.firstIndex(where: { $0.index == forwarded.originalIndex }), results[position].status == .sent
+                else { continue }
+                do {
+                    let id = try await queueForwarded(forwarded, of: message)
+                    results[position].text += results[position].text.hasSuffix("forwarded") ? " as \(id)" : "; forwarded as \(id)"
+                } catch {
+                    results[position] = RecipientResult(
+                        index: forwarded.originalIndex, status: .deferred, dsn: "4.3.0",
+                        text: "cannot queue forwarded mail: \(error)", relay: results[position].relay)
+                }
+            }
             // An agent that forgot a recipient must not lose it: defer it.
             let answered = Set(results.map(\.index))
             for recipient in recipients where !answered.contains(recipient.index) {
@@ -396,6 +410,27 @@ public actor QueueManager {
                     transmission: report.transmissionSeconds)
             }
         }
+    }
+
+    /// Commits a new message for addresses an alias expansion produced: its header lines, then
+    /// the original content, from the sender the expansion chose (the original sender, or an
+    /// `owner-` address).
+    private func queueForwarded(_ forwarded: ForwardedMail, of message: QueuedMessage) async throws -> QueueID {
+        var envelope = message.envelope
+        envelope.arrival = nil
+        envelope.sender = forwarded.sender
+        envelope.recipients = forwarded.recipients
+        envelope.envelopeID = forwarded.envelopeID
+        envelope.returnContent = forwarded.returnContent
+        let writer = try store.makeWriter(envelope: envelope)
+        try writer.append(forwarded.headerLines.map { $0 + "\r\n" }.joined())
+        let reader = try message.content()
+        defer { reader.close() }
+        while let chunk = try reader.next() { try writer.append(chunk) }
+        let id = try await store.commit(writer)
+        log.info("\(id): from=<\(forwarded.sender)>, size=\(writer.contentLength), nrcpt=\(forwarded.recipients.count) (queue active)")
+        enqueue(id)
+        return id
     }
 
     /// Whether a delivery reached its destination: any recipient sent or refused by the server
@@ -485,9 +520,9 @@ public actor QueueManager {
         guard let notices else { return }
         for kind in [NotificationKinds.failure, .success] {
             guard let recipients = due[kind], !recipients.isEmpty else { continue }
-            if let notice = try await notices.send(kind, recipients: recipients, of: snapshot, content: { () throws(QueueError) in try message.content() }) {
-                log.info("\(message.id): \(Self.noticeName(kind)): \(notice)")
-                enqueue(notice)
+            for notice in try await notices.send(kind, recipients: recipients, of: snapshot, content: { () throws(QueueError) in try message.content() }) {
+                log.info("\(message.id): \(notice.logName): \(notice.id)")
+                enqueue(notice.id)
             }
         }
     }
@@ -502,20 +537,12 @@ public actor QueueManager {
             let notify = snapshot.envelope.recipients[index].notify
             return state.status == .deferred && !state.notified.contains(.delay) && notify.wants(.delay)
         }
-        guard !recipients.isEmpty, !snapshot.envelope.sender.isEmpty else { return }
-        if let notice = try await notices.send(.delay, recipients: recipients, of: snapshot, content: { () throws(QueueError) in try message.content() }) {
-            log.info("\(message.id): \(Self.noticeName(.delay)): \(notice)")
-            enqueue(notice)
+        guard !recipients.isEmpty else { return }
+        for notice in try await notices.send(.delay, recipients: recipients, of: snapshot, content: { () throws(QueueError) in try message.content() }) {
+            log.info("\(message.id): \(notice.logName): \(notice.id)")
+            enqueue(notice.id)
         }
         try await message.recordNotified(.delay, recipients: recipients)
-    }
-
-    static func noticeName(_ kind: NotificationKinds) -> String {
-        switch kind {
-        case .delay: "sender delay notification"
-        case .success: "sender delivery status notification"
-        default: "sender non-delivery notification"
-        }
     }
 
     // MARK: - Formatting
@@ -540,11 +567,23 @@ public actor QueueManager {
 /// Composes and queues the notices a message's sender is owed (RFC 3464 reports: bounces, delay
 /// warnings, success reports, with postmaster copies as `notify_classes` says).
 public protocol NoticeSender: Sendable {
-    /// Queues the notice of `kind` about `recipients` of the message; returns the new message's
-    /// queue ID, or nil when nothing needs sending (a bounce of a bounce that nobody is owed).
-    /// Throws when the notice could not be queued: the message then stays, to try again.
+    /// Queues the notices of `kind` about `recipients` of the message and returns them (none when
+    /// nobody is owed one, such as a bounce of a bounce that `notify_classes` discards). Throws
+    /// when a notice could not be queued: the message then stays, to try again.
     func send(
         _ kind: NotificationKinds, recipients: [Int], of snapshot: MessageSnapshot,
         content: @escaping @Sendable () throws(QueueError) -> MessageContentReader
-    ) async throws -> QueueID?
+    ) async throws -> [QueuedNotice]
+}
+
+/// A notice committed to the queue, and what the log calls it.
+public struct QueuedNotice: Sendable, Hashable {
+    public var id: QueueID
+    /// `sender non-delivery notification`, `postmaster delay notification`, …
+    public var logName: String
+
+    public init(id: QueueID, logName: String) {
+        self.id = id
+        self.logName = logName
+    }
 }

@@ -2,6 +2,8 @@ import Logging
 import SealpostConfig
 import SealpostDelivery
 import SealpostLog
+import SealpostRouting
+import Synchronization
 
 /// The delivery agents of a running Sealpost, by transport name: master.cf's `unix` services whose
 /// command is a delivery agent (`virtual`, `error`, `discard`, …), each built with its own `-o`
@@ -13,7 +15,12 @@ struct DeliveryTransports: Sendable {
     private var loggers: [String: Logger] = [:]
 
     /// The agent commands Sealpost has, and the transport names that use them by default.
-    static let builtIn: [String: String] = ["virtual": "virtual", "error": "error", "discard": "discard", "retry": "error"]
+    static let builtIn: [String: String] = [
+        "virtual": "virtual", "local": "local", "error": "error", "discard": "discard", "retry": "error",
+    ]
+
+    /// Problems start-up reports: transports that are set up but cannot deliver as configured.
+    private(set) var warnings: [String] = []
 
     init(configuration: Configuration, sink: LogSink) throws {
         var configured: [String: ServiceConfiguration] = [:]
@@ -30,6 +37,22 @@ struct DeliveryTransports: Sendable {
             switch command {
             case "virtual":
                 agents[name] = VirtualTransportAgent(agent: VirtualDeliveryAgent(settings: try VirtualDeliveryAgent.Settings(service)))
+            case "local":
+                if let problem = LocalDeliveryAgent.Settings.mailboxStyleProblem(service) {
+                    if !service.list("mydestination").isEmpty {
+                        warnings.append("local delivery: \(problem); mail for local users (mydestination) is deferred until then")
+                    }
+                    agents[name] = UnavailableDeliveryAgent(reason: "mail system configuration error: \(problem)")
+                } else {
+                    do {
+                        let routing = try RoutingSettings(service, host: configuration.host)
+                        agents[name] = LocalDeliveryAgent(
+                            settings: try LocalDeliveryAgent.Settings(service), resolver: AddressResolver(settings: routing))
+                    } catch {
+                        warnings.append("local delivery: \(error); mail for local users is deferred until that is fixed")
+                        agents[name] = UnavailableDeliveryAgent(reason: "mail system configuration error: \(error)")
+                    }
+                }
             case "error":
                 agents[name] = name == "retry" ? RetryDeliveryAgent() : ErrorDeliveryAgent()
             case "discard":
@@ -49,4 +72,21 @@ struct DeliveryTransports: Sendable {
     func agent(for transport: String) -> (any DeliveryAgent)? { agents[transport] }
 
     func logger(for transport: String) -> Logger { loggers[transport] ?? fallbackLogger }
+}
+
+/// The transports in effect, replaced as a whole on reload while deliveries look agents up.
+final class TransportTable: Sendable {
+    private let current: Mutex<DeliveryTransports>
+
+    init(_ transports: DeliveryTransports) {
+        current = Mutex(transports)
+    }
+
+    func replace(with transports: DeliveryTransports) {
+        current.withLock { $0 = transports }
+    }
+
+    func agent(for transport: String) -> (any DeliveryAgent)? { current.withLock { $0.agent(for: transport) } }
+
+    func logger(for transport: String) -> Logger { current.withLock { $0.logger(for: transport) } }
 }

@@ -23,22 +23,35 @@ public final class MailServices: Sendable {
     /// What recovery found, handed to the queue manager once (and then freed: with a large
     /// deferred queue it is megabytes).
     private let recovered: Mutex<[RecoveredMessage]>
+    /// The delivery agents; a reload replaces them.
+    private let transports: TransportTable
+    /// Local submissions (`sealpost sendmail`) and the FIFOs the command-line tools wake us with.
+    private let pickup: PickupService
+    private let queueManagerTrigger: QueueTriggerListener
+    private let pickupTrigger: QueueTriggerListener
 
     private init(
         queue: QueueStore, queueManager: QueueManager, listeners: [SMTPListener], authThrottle: SharedAuthenticationThrottle,
-        recovered: [RecoveredMessage]
+        recovered: [RecoveredMessage], transports: TransportTable, pickup: PickupService,
+        queueManagerTrigger: QueueTriggerListener, pickupTrigger: QueueTriggerListener
     ) {
         self.queue = queue
         self.queueManager = queueManager
         self.listeners = listeners
         self.authThrottle = authThrottle
         self.recovered = Mutex(recovered)
+        self.transports = transports
+        self.pickup = pickup
+        self.queueManagerTrigger = queueManagerTrigger
+        self.pickupTrigger = pickupTrigger
     }
 
-    /// Opens and recovers the queue and binds every smtpd service's sockets. Run as root to bind
-    /// ports below 1024; drop privileges after this.
+    /// Opens and recovers the queue, prepares the maildrop and the trigger FIFOs (owned by
+    /// `owner`, the mail_owner a root process is about to become), and binds every smtpd service's
+    /// sockets. Run as root to bind ports below 1024; drop privileges after this.
     public static func start(
-        configuration: Configuration, sink: LogSink, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        configuration: Configuration, sink: LogSink, owner: (uid: uid_t, gid: gid_t)? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> MailServices {
         let global = configuration.global
         let log = Self.logger(sink: sink, configuration: global, process: "master")
@@ -48,12 +61,24 @@ public final class MailServices: Sendable {
         log.info("\(report.summary)")
 
         let routing = try RoutingSettings(global, host: configuration.host)
-        let transports = try DeliveryTransports(configuration: configuration, sink: sink)
+        let initialTransports = try DeliveryTransports(configuration: configuration, sink: sink)
+        for warning in initialTransports.warnings { log.warning("\(warning)") }
+        let transports = TransportTable(initialTransports)
         let manager = QueueManager(
             store: queue, resolver: AddressResolver(settings: routing),
-            settings: SchedulerSettings(global, transports: transports.names),
-            agents: { transports.agent(for: $0) }, agentLogger: { transports.logger(for: $0) }, notices: nil,
+            settings: SchedulerSettings(global, transports: initialTransports.names),
+            agents: { transports.agent(for: $0) }, agentLogger: { transports.logger(for: $0) },
+            notices: QueueNoticeSender(
+                store: queue, settings: BounceSettings(global), log: Self.logger(sink: sink, configuration: global, process: "bounce")),
             log: Self.logger(sink: sink, configuration: global, process: "qmgr"))
+
+        let queueDirectory = global.string("queue_directory")
+        try MaildropDirectory.prepare(queueDirectory: queueDirectory, owner: owner)
+        let queueManagerTrigger = try QueueTriggerListener(path: QueueTrigger.queueManagerPath(queueDirectory: queueDirectory), owner: owner)
+        let pickupTrigger = try QueueTriggerListener(path: QueueTrigger.pickupPath(queueDirectory: queueDirectory), owner: owner)
+        let pickup = PickupService(
+            store: queue, settings: PickupSettings(global), logger: Self.logger(sink: sink, configuration: global, process: "pickup"),
+            onQueued: { id in Task { await manager.enqueue(id) } })
 
         let authThrottle = SharedAuthenticationThrottle(policy: AuthenticationThrottle.Policy(configuration: global))
         var listeners: [SMTPListener] = []
@@ -69,7 +94,8 @@ public final class MailServices: Sendable {
         }
         return MailServices(
             queue: queue, queueManager: manager, listeners: listeners, authThrottle: authThrottle,
-            recovered: report.messages)
+            recovered: report.messages, transports: transports, pickup: pickup, queueManagerTrigger: queueManagerTrigger,
+            pickupTrigger: pickupTrigger)
     }
 
     /// Serves until the task is cancelled.
@@ -80,6 +106,17 @@ public final class MailServices: Sendable {
                 return found
             })
             group.addTask { await self.queueManager.run() }
+            group.addTask { await self.pickup.run(triggers: self.pickupTrigger.requests) }
+            group.addTask {
+                for await request in self.queueManagerTrigger.requests {
+                    switch request {
+                    case .scanActive: await self.queueManager.handle(.scanActive)
+                    case .flushDeferred: await self.queueManager.handle(.flushDeferred)
+                    case .scanAll: await self.queueManager.handle(.scanAll)
+                    case .pickup: break
+                    }
+                }
+            }
             for listener in listeners {
                 group.addTask { await listener.run() }
             }
@@ -89,6 +126,8 @@ public final class MailServices: Sendable {
     /// Stops listening and lets the queue manager finish.
     public func stop() async {
         for listener in listeners { await listener.close() }
+        queueManagerTrigger.close()
+        pickupTrigger.close()
         await queueManager.finish()
     }
 
@@ -98,6 +137,8 @@ public final class MailServices: Sendable {
     public func reload(configuration: Configuration, sink: LogSink) throws -> [String] {
         var warnings: [String] = []
         var seen: Set<String> = []
+        let freshTransports = try DeliveryTransports(configuration: configuration, sink: sink)
+        warnings += freshTransports.warnings
         authThrottle.update(policy: AuthenticationThrottle.Policy(configuration: configuration.global))
         for service in configuration.services where service.service?.type == .inet && service.service?.command == "smtpd" {
             guard let key = service.service?.key else { continue }
@@ -115,6 +156,7 @@ public final class MailServices: Sendable {
         for listener in listeners where !seen.contains(listener.serviceKey) {
             warnings.append("service \(listener.serviceKey) was removed from master.cf; it stops with the next restart")
         }
+        transports.replace(with: freshTransports)
         return warnings
     }
 

@@ -60,9 +60,10 @@ public final class MailSystem: Service, Sendable {
             try Directories.create(queueDirectory, mode: 0o755)
             try Directories.create(dataDirectory, mode: 0o700)
             pidFile = try PIDFile(path: queueDirectory + "/pid/master.pid")
-            services = try await MailServices.start(configuration: configuration, sink: sink)
-            if Privileges.isRoot {
-                let owner = try Privileges.account(named: global.string("mail_owner"))
+            let mailOwner = Privileges.isRoot ? try Privileges.account(named: global.string("mail_owner")) : nil
+            services = try await MailServices.start(
+                configuration: configuration, sink: sink, owner: mailOwner.map { (uid_t($0.uid), gid_t($0.gid)) })
+            if let owner = mailOwner {
                 var owned = [queueDirectory, queueDirectory + "/pid", pidFile.path, dataDirectory]
                 owned += Self.queueSubdirectories(queueDirectory)
                 let logFile = global.string("maillog_file")

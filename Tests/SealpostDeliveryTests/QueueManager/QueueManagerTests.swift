@@ -116,11 +116,11 @@ import Testing
         func send(
             _ kind: NotificationKinds, recipients: [Int], of snapshot: MessageSnapshot,
             content: @escaping @Sendable () throws(QueueError) -> MessageContentReader
-        ) async throws -> QueueID? {
-            // A stand-in id: the real composer commits a message; the manager only logs and enqueues it.
+        ) async throws -> [QueuedNotice] {
+            // A stand-in id: the real sender commits a message; the manager only logs and enqueues it.
             let id = QueueID(seconds: 1, microseconds: UInt32(lock.withLock { _sent.count }), inode: 1)
             lock.withLock { _sent.append(Notice(kind: kind, recipients: recipients)) }
-            return id
+            return [QueuedNotice(id: id, logName: "sender non-delivery notification")]
         }
     }
 
