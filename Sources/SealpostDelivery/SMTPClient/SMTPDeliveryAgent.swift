@@ -1,0 +1,407 @@
+import Logging
+import NIOCore
+import SealpostDNS
+import SealpostQueue
+import SealpostTLS
+
+/// Postfix's smtp(8) and lmtp(8) delivery agents: finds the servers of a next hop (MX lookup,
+/// implicit MX, null MX, `[host]:port`, LMTP sockets), tries them in order until one takes the
+/// message, and reports a result per recipient in Postfix's words.
+///
+/// A 4xx reply or a failed connection moves on to the next address (at most `smtp_mx_address_limit`
+/// addresses and `smtp_mx_session_limit` sessions); a recipient the server deferred is offered to
+/// the next server too, as Postfix does, and deferred for good only by the last one. After a
+/// delivery the connection is kept for the next request to the same destination
+/// (`smtp_connection_cache_on_demand`), with an RSET probe before it is used again.
+public final class SMTPDeliveryAgent: DeliveryAgent {
+    public let settings: SMTPClientSettings
+    private let resolver: any MailDNSResolver
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    /// The TLS engine's client context (with its per-destination session cache); nil when TLS is never used.
+    public let tlsContext: TLSContext?
+    private let pool: SMTPConnectionPool
+
+    /// An agent for one transport. Throws when the TLS settings cannot make a context although a
+    /// level or a policy table asks for TLS.
+    public init(settings: SMTPClientSettings, resolver: any MailDNSResolver, group: any EventLoopGroup, logger: Logger)
+        throws(SMTPClientConfigurationError)
+    {
+        self.settings = settings
+        self.resolver = resolver
+        self.group = group
+        self.logger = logger
+        let wantsTLS = settings.tls.defaultLevel > .none || settings.tlsPolicy != nil || settings.tlsWrapperMode
+        if wantsTLS {
+            do {
+                tlsContext = try TLSClientContextBuilder.makeContext(settings.tls, logger: logger)
+            } catch {
+                throw SMTPClientConfigurationError(parameter: error.parameter, reason: error.reason)
+            }
+        } else {
+            tlsContext = nil
+        }
+        pool = SMTPConnectionPool(
+            idleLimit: settings.connectionCacheTimeLimit, ageLimit: settings.connectionReuseTimeLimit,
+            countLimit: settings.connectionReuseCountLimit)
+    }
+
+    /// Closes the connections kept for reuse.
+    public func shutdown() {
+        pool.closeAll()
+    }
+
+    /// How many idle connections are kept now (for tests and `sealpost status`).
+    public var cachedConnectionCount: Int { pool.count }
+
+    public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        let start = ContinuousClock.now
+        let label = settings.protocolKind.rawValue
+        let nexthop: MailNexthop
+        do {
+            nexthop = try MailNexthop(parsing: request.nexthop, protocolKind: settings.protocolKind, defaultPort: settings.defaultPort)
+        } catch {
+            logger.warning("\(request.queueID): \(error)")
+            return .all(request, .deferred, dsn: "4.3.5", text: "\(error)")
+        }
+
+        // The TLS policy of this destination.
+        var policy: SMTPTLSPolicy?
+        do {
+            policy = try settings.tlsPolicy?.policy(for: request.nexthop)
+        } catch {
+            logger.warning("\(error)")
+            return .all(request, .deferred, dsn: "4.7.0", text: "client TLS configuration problem")
+        }
+        if let policy, !policy.unappliedAttributes.isEmpty {
+            logger.warning(
+                "\(settings.prefix)_tls_policy_maps: attributes \(policy.unappliedAttributes.joined(separator: ", ")) for \(request.nexthop) are not applied per destination by Sealpost; the main.cf values are used")
+        }
+        var level = policy?.level ?? settings.tls.defaultLevel
+        if settings.tlsWrapperMode && level < .encrypt { level = .encrypt }
+        if case .unixSocket = nexthop, policy == nil, level == .may { level = .none }
+        if level > .none && tlsContext == nil {
+            if level.requiresTLS {
+                return .all(request, .deferred, dsn: "4.7.5", text: "TLS is required, but our TLS engine is unavailable")
+            }
+            level = .none
+        }
+
+        let transaction = SMTPClientTransaction(
+            sender: request.sender,
+            recipients: request.recipients.map {
+                SMTPClientTransaction.Recipient(
+                    index: $0.index, address: $0.address, notify: $0.notify, originalRecipient: $0.originalRecipient)
+            },
+            size: request.contentLength, bodyType: request.envelope.bodyType, smtputf8: request.envelope.smtputf8,
+            envelopeID: request.envelope.envelopeID, returnContent: request.envelope.returnContent)
+
+        let credentials: SASLCredentials?
+        do {
+            credentials = try lookUpCredentials(request: request, nexthop: nexthop)
+        } catch {
+            logger.warning("\(error)")
+            return .all(request, .deferred, dsn: "4.7.0", text: "\(label) client configuration problem: \(error)")
+        }
+        let poolKey = "\(request.transport)|\(request.nexthop)|\(settings.sasl.senderDependent ? request.sender : "")"
+
+        var collector = ResultCollector(request: request, label: label)
+
+        // A kept connection first: no DNS, no handshake.
+        if settings.connectionCacheOnDemand, let connection = pool.take(poolKey) {
+            if let result = await connection.run(transaction, openContent: request.openContent), !Self.probeFailed(result) {
+                collector.take(result, target: connection.target, final: true, logger: logger, queueID: request.queueID)
+                finish(connection: connection, result: result, key: poolKey)
+                return collector.report(start: start, setupDone: result.setupDone)
+            }
+            connection.channel.close(promise: nil)
+        }
+
+        // Where to go.
+        let targets: [SMTPTarget]
+        switch await resolve(nexthop) {
+        case .success(let found):
+            targets = found
+        case .failure(let failure):
+            return .all(
+                request, failure.dsn.hasPrefix("5") ? .bounced : .deferred, dsn: failure.dsn, text: failure.text,
+                setupSeconds: Self.seconds(ContinuousClock.now - start))
+        }
+
+        var sessions = 0
+        var setupDone: ContinuousClock.Instant?
+        let addressLimit = settings.mxAddressLimit > 0 ? min(settings.mxAddressLimit, targets.count) : targets.count
+        var position = 0
+        var plaintextRetry = false
+        while position < addressLimit, !collector.remaining.isEmpty {
+            let target = targets[position]
+            let isFinal = position == addressLimit - 1
+                || (settings.mxSessionLimit > 0 && sessions + 1 >= settings.mxSessionLimit && !plaintextRetry)
+            let effectiveLevel = plaintextRetry ? .none : level
+            let configuration = SMTPClientSessionConfiguration(
+                protocolKind: settings.protocolKind, heloName: settings.heloName, myHostname: settings.myHostname,
+                peerName: target.peerName, nexthop: request.nexthop, tlsLevel: effectiveLevel,
+                wrapperMode: settings.tlsWrapperMode && effectiveLevel > .none, skip5xxGreeting: settings.skip5xxGreeting,
+                neverSendEHLO: settings.neverSendEHLO, alwaysSendEHLO: settings.alwaysSendEHLO, isBestMX: target.isBestMX,
+                noteStartTLSOffer: settings.noteStartTLSOffer && !plaintextRetry, credentials: credentials,
+                saslPlaintextOptions: settings.sasl.plaintextOptions, saslTLSOptions: settings.sasl.tlsOptions,
+                saslMechanismFilter: settings.sasl.mechanismFilter, saslSoftBounce: settings.sasl.softBounce,
+                timeouts: settings.timeouts)
+            let remainingTransaction = SMTPClientTransaction(
+                sender: transaction.sender, recipients: transaction.recipients.filter { collector.remaining.contains($0.index) },
+                size: transaction.size, bodyType: transaction.bodyType, smtputf8: transaction.smtputf8,
+                envelopeID: transaction.envelopeID, returnContent: transaction.returnContent)
+            let machine = SMTPClientStateMachine(configuration: configuration, transaction: remainingTransaction)
+            let opened = await SMTPClientConnection.open(
+                target: target, machine: machine, transaction: remainingTransaction, openContent: request.openContent,
+                makeTLS: effectiveLevel > .none ? tlsFactory(level: effectiveLevel, policy: policy, nexthop: nexthop, target: target) : nil,
+                settings: settings, group: group, logger: logger)
+            plaintextRetry = false
+            switch opened {
+            case .failure(let failure):
+                logger.info("\(failure.text)")
+                collector.connectFailed(failure.text, final: isFinal && position == addressLimit - 1)
+                position += 1
+                continue
+            case .success(let (connection, result)):
+                sessions += 1
+                setupDone = setupDone ?? result.setupDone
+                if effectiveLevel == .may, Self.wantsPlaintextRetry(result) {
+                    // Postfix's RETRY_AS_PLAINTEXT: the same address once more, without STARTTLS.
+                    logger.info("\(request.queueID): \(Self.firstFailureText(result) ?? "TLS failed"); retrying \(target.peerNameWithPort) without TLS")
+                    plaintextRetry = true
+                    continue
+                }
+                collector.take(result, target: target, final: isFinal, logger: logger, queueID: request.queueID)
+                finish(connection: connection, result: result, key: poolKey)
+            }
+            if settings.mxSessionLimit > 0 && sessions >= settings.mxSessionLimit { break }
+            position += 1
+        }
+        collector.deferRemaining()
+        return collector.report(start: start, setupDone: setupDone)
+    }
+
+    // MARK: Steps
+
+    private func finish(connection: SMTPClientConnection, result: SMTPTransactionResult, key: String) {
+        if result.reusable && settings.connectionCacheOnDemand && settings.connectionCacheTimeLimit > 0 {
+            pool.park(connection, key: key)
+        } else if result.reusable {
+            connection.quit()
+        }
+    }
+
+    private func tlsFactory(
+        level: TLSClientSecurityLevel, policy: SMTPTLSPolicy?, nexthop: MailNexthop, target: SMTPTarget
+    ) -> SMTPClientHandler.TLSFactory? {
+        guard let tlsContext else { return nil }
+        let address: String
+        let port: Int
+        switch target.endpoint {
+        case .inet(let a, let p): (address, port) = (a, p)
+        case .unix(let path): (address, port) = (path, 0)
+        }
+        let destination = TLSClientDestination(
+            nexthop: nexthop.name, hostname: target.hostname, address: address, port: port, level: level,
+            matchNames: policy?.matchNames, fingerprints: policy?.fingerprints, serverName: policy?.serverName)
+        let timeout = settings.timeouts.startTLS
+        return {
+            try TLSHandler(
+                context: tlsContext, destination: destination,
+                configuration: TLSHandlerConfiguration(handshakeTimeout: timeout > 0 ? .seconds(Int64(timeout)) : nil))
+        }
+    }
+
+    /// `smtp_sasl_password_maps`: the sender (with `smtp_sender_dependent_authentication`), then
+    /// the next hop as written, then the next hop's host name.
+    private func lookUpCredentials(request: DeliveryRequest, nexthop: MailNexthop) throws -> SASLCredentials? {
+        guard settings.sasl.enabled, let maps = settings.sasl.passwordMaps else { return nil }
+        var keys: [String] = []
+        if settings.sasl.senderDependent && !request.sender.isEmpty {
+            keys.append(request.sender)
+            if let at = request.sender.lastIndex(of: "@") { keys.append(String(request.sender[at...])) }
+        }
+        keys.append(request.nexthop)
+        keys.append(nexthop.name)
+        for key in keys {
+            if let found = try maps.lookup(key) {
+                guard let credentials = SASLCredentials(tableValue: found.value) else {
+                    logger.warning("\(settings.prefix)_sasl_password_maps: value for \(key) is not username:password")
+                    return nil
+                }
+                return credentials
+            }
+        }
+        return nil
+    }
+
+    private struct ResolveFailure: Error {
+        var dsn: String
+        var text: String
+    }
+
+    /// The servers of a next hop in the order they are tried.
+    private func resolve(_ nexthop: MailNexthop) async -> Result<[SMTPTarget], ResolveFailure> {
+        switch nexthop {
+        case .unixSocket(let path):
+            return .success([SMTPTarget(hostname: "localhost", endpoint: .unix(path: path), isBestMX: true)])
+        case .host(let name, let port):
+            return await hostTargets(name, port: port, isBestMX: true)
+        case .mailDomain(let name, let port):
+            if Self.isAddressLiteral(name) { return await hostTargets(name, port: port, isBestMX: true) }
+            switch await resolver.mailExchangers(of: name) {
+            case .nullMX:
+                return .failure(ResolveFailure(dsn: "5.1.10", text: "Domain \(name) does not accept mail (nullMX)"))
+            case .notFound:
+                return await hostTargets(name, port: port, isBestMX: true)
+            case .temporaryFailure(let reason):
+                logger.debug("MX lookup of \(name): \(reason)")
+                return .failure(ResolveFailure(
+                    dsn: "4.4.3", text: "Host or domain name not found. Name service error for name=\(name) type=MX: Host not found, try again"))
+            case .permanentFailure(let reason):
+                logger.info("MX lookup of \(name): \(reason)")
+                return .failure(ResolveFailure(
+                    dsn: "4.4.3", text: "Host or domain name not found. Name service error for name=\(name) type=MX: \(reason)"))
+            case .found(let exchangers, _):
+                var targets: [SMTPTarget] = []
+                var lastFailure: ResolveFailure?
+                let best = exchangers.map(\.preference).min()
+                for exchanger in exchangers {
+                    switch await hostTargets(exchanger.host, port: port, isBestMX: exchanger.preference == best) {
+                    case .success(let found): targets += found
+                    case .failure(let failure): lastFailure = failure
+                    }
+                }
+                if targets.isEmpty {
+                    return .failure(lastFailure ?? ResolveFailure(dsn: "4.4.4", text: "no MX host for \(name) has an address"))
+                }
+                return .success(targets)
+            }
+        }
+    }
+
+    private func hostTargets(_ host: String, port: Int, isBestMX: Bool) async -> Result<[SMTPTarget], ResolveFailure> {
+        if Self.isAddressLiteral(host) {
+            return .success([SMTPTarget(hostname: host, endpoint: .inet(address: host, port: port), isBestMX: isBestMX)])
+        }
+        let type = settings.addressFamilies.first == .ipv6 ? "AAAA" : "A"
+        switch await resolver.addresses(of: host, families: settings.addressFamilies) {
+        case .found(let addresses, _) where !addresses.isEmpty:
+            return .success(addresses.map { SMTPTarget(hostname: host, endpoint: .inet(address: $0, port: port), isBestMX: isBestMX) })
+        case .found, .notFound, .nullMX:
+            return .failure(ResolveFailure(
+                dsn: "5.4.4", text: "Host or domain name not found. Name service error for name=\(host) type=\(type): Host not found"))
+        case .temporaryFailure:
+            return .failure(ResolveFailure(
+                dsn: "4.4.3",
+                text: "Host or domain name not found. Name service error for name=\(host) type=\(type): Host not found, try again"))
+        case .permanentFailure(let reason):
+            return .failure(ResolveFailure(
+                dsn: "4.4.3", text: "Host or domain name not found. Name service error for name=\(host) type=\(type): \(reason)"))
+        }
+    }
+
+    static func isAddressLiteral(_ text: String) -> Bool {
+        (try? SocketAddress(ipAddress: text, port: 0)) != nil
+    }
+
+    private static func probeFailed(_ result: SMTPTransactionResult) -> Bool {
+        result.outcome.recipients.values.allSatisfy {
+            if case .failed(let failure) = $0 { return failure.text.contains("RSET probe") || failure.text.hasPrefix("lost connection") }
+            return false
+        }
+    }
+
+    private static func wantsPlaintextRetry(_ result: SMTPTransactionResult) -> Bool {
+        result.outcome.recipients.values.contains {
+            if case .failed(let failure) = $0 { return failure.retryInPlaintext }
+            return false
+        }
+    }
+
+    private static func firstFailureText(_ result: SMTPTransactionResult) -> String? {
+        for outcome in result.outcome.recipients.values {
+            if case .failed(let failure) = outcome { return failure.text }
+        }
+        return nil
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Turns per-server outcomes into the request's per-recipient results, keeping deferred
+/// recipients for the next server until the final one.
+private struct ResultCollector {
+    let request: DeliveryRequest
+    let label: String
+    var results: [Int: RecipientResult] = [:]
+    var remaining: Set<Int>
+    var lastFailure: RecipientResult?
+    /// The latest soft result of each recipient still remaining, used if no server takes it.
+    var provisional: [Int: RecipientResult] = [:]
+
+    init(request: DeliveryRequest, label: String) {
+        self.request = request
+        self.label = label
+        remaining = Set(request.recipients.map(\.index))
+    }
+
+    mutating func connectFailed(_ text: String, final: Bool) {
+        for index in remaining {
+            provisional[index] = RecipientResult(index: index, status: .deferred, dsn: "4.4.1", text: text, relay: "none")
+        }
+    }
+
+    mutating func take(_ result: SMTPTransactionResult, target: SMTPTarget, final: Bool, logger: Logger, queueID: QueueID) {
+        let relay = target.peerNameWithPort
+        let remoteMTA = "dns; \(target.hostname)"
+        for (index, outcome) in result.outcome.recipients {
+            let recipientResult: RecipientResult
+            switch outcome {
+            case .delivered(let reply):
+                recipientResult = RecipientResult(
+                    index: index, status: .sent, dsn: reply.dsn, text: reply.text, relay: relay, remoteMTA: remoteMTA,
+                    diagnostic: "\(label); \(reply.text)", action: result.outcome.serverSupportsDSN ? .delivered : .relayed)
+            case .refused(let reply, let command):
+                recipientResult = RecipientResult(
+                    index: index, status: reply.code >= 500 ? .bounced : .deferred, dsn: reply.dsn,
+                    text: "host \(target.peerName) said: \(reply.text) (in reply to \(command))", relay: relay,
+                    remoteMTA: remoteMTA, diagnostic: "\(label); \(reply.text)")
+            case .failed(let failure):
+                recipientResult = RecipientResult(
+                    index: index, status: failure.isTemporary ? .deferred : .bounced, dsn: failure.dsn, text: failure.text,
+                    relay: relay, remoteMTA: failure.byRemoteServer ? remoteMTA : nil,
+                    diagnostic: failure.reply.map { "\(label); \($0.text)" })
+            }
+            if recipientResult.status == .deferred && !final {
+                if provisional[index]?.text != recipientResult.text {
+                    logger.info("\(queueID): \(recipientResult.text)")
+                }
+                provisional[index] = recipientResult
+                continue
+            }
+            results[index] = recipientResult
+            remaining.remove(index)
+        }
+    }
+
+    mutating func deferRemaining() {
+        for index in remaining {
+            results[index] = provisional[index]
+                ?? RecipientResult(index: index, status: .deferred, dsn: "4.4.1", text: "no server could be reached", relay: "none")
+        }
+        remaining = []
+    }
+
+    func report(start: ContinuousClock.Instant, setupDone: ContinuousClock.Instant?) -> DeliveryReport {
+        let end = ContinuousClock.now
+        let setup = setupDone ?? end
+        return DeliveryReport(
+            results: request.recipients.compactMap { results[$0.index] },
+            setupSeconds: SMTPDeliveryAgent.seconds(setup - start),
+            transmissionSeconds: SMTPDeliveryAgent.seconds(end - setup))
+    }
+}
