@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SealpostConfig
+import SealpostDNS
+import SealpostQueue
+import SealpostTestSupport
+import Synchronization
+import Testing
+
+@testable import SealpostDelivery
+
+/// The real programs the client is tested against (Debian packages).
+enum ClientPeer {
+    /// The path of `name`; records a failure naming the Debian package when it is not installed.
+    static func require(_ name: String, package: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> String? {
+        for directory in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"] {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        Issue.record("\(name) is not installed: apt-get install -y \(package)", sourceLocation: sourceLocation)
+        return nil
+    }
+
+    /// Runs a program to completion and returns its output (standard output and error together).
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A child process in its own process group, killed (with its children) by ``stop()`` or deinit,
+/// so that a failing test leaves nothing running.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+
+    init(_ executable: String, _ arguments: [String], output: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        if let output {
+            FileManager.default.createFile(atPath: output, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        setpgid(process.processIdentifier, process.processIdentifier)
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func stop() {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        if getpgid(pid) == pid { kill(-pid, SIGKILL) } else { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; the caller binds it next).
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw FixtureError("socket failed") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw FixtureError("bind failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+func waitForListener(port: Int, timeout: Double = 20) -> Bool {
+    waitUntil(timeout: timeout) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// DNS answers from a table: what the real resolver would say for the test's names.
+struct FakeResolver: MailDNSResolver {
+    var exchangers: [String: DNSAnswer<[MailExchanger]>] = [:]
+    var hosts: [String: DNSAnswer<[String]>] = [:]
+
+    func mailExchangers(of domain: String) async -> DNSAnswer<[MailExchanger]> {
+        exchangers[domain] ?? .notFound
+    }
+
+    func addresses(of host: String, families: [AddressFamily]) async -> DNSAnswer<[String]> {
+        hosts[host] ?? .notFound
+    }
+
+    /// `example.com` with one MX host, `mx.example.com` at 127.0.0.1.
+    static let loopbackMX = FakeResolver(
+        exchangers: ["example.com": .found([MailExchanger(preference: 10, host: "mx.example.com")], authenticated: false)],
+        hosts: ["mx.example.com": .found(["127.0.0.1"], authenticated: false)])
+}
+
+/// A logger that keeps its lines.
+final class RecordingLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var messages: [String] { lines.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "sealpost.smtp") { _ in Handler(log: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    private struct Handler: LogHandler {
+        let log: RecordingLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) { log.append("\(event.level): \(event.message)") }
+    }
+}
+
+/// The service configuration of main.cf text (and master.cf, for a named service).
+func clientConfiguration(_ main: String, master: String = "", service: String? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> ServiceConfiguration {
+    let configuration = Configuration(
+        directory: "/etc/sealpost",
+        main: MainConfFile(path: "/etc/sealpost/main.cf", bytes: Array(("myhostname = client.example.org\n" + main).utf8)),
+        master: MasterConfFile(path: "/etc/sealpost/master.cf", bytes: Array(master.utf8)),
+        host: HostFacts(hostname: "test", interfaceAddresses: [], processID: 1))
+    let errors = configuration.diagnostics.filter { $0.severity == .error }
+    #expect(errors.isEmpty, "configuration errors: \(errors)", sourceLocation: sourceLocation)
+    if let service { return configuration.service(service)! }
+    return configuration.global
+}
+
+/// A message in a throwaway queue, and delivery requests for it.
+final class QueuedTestMessage: @unchecked Sendable {
+    let directory: TemporaryDirectory
+    let store: QueueStore
+    let id: QueueID
+    let envelope: QueueEnvelope
+    let content: String
+
+    init(sender: String = "sender@client.example.org", recipients: [String], content: String, envelope change: (inout QueueEnvelope) -> Void = { _ in }) async throws {
+        directory = try TemporaryDirectory()
+        store = try QueueStore(configuration: QueueConfiguration(directory: directory.path + "/queue"))
+        var envelope = QueueEnvelope(sender: sender, recipients: recipients.map { QueueRecipient(address: $0) })
+        change(&envelope)
+        let writer = try store.makeWriter(envelope: envelope)
+        try writer.append(content)
+        id = try await store.commit(writer)
+        self.envelope = envelope
+        self.content = content
+    }
+
+    func request(transport: String = "smtp", nexthop: String, only indices: [Int]? = nil) throws -> DeliveryRequest {
+        let message = try store.open(id)
+        let recipients = envelope.recipients.enumerated()
+            .filter { indices?.contains($0.offset) ?? true }
+            .map {
+                DeliveryRequest.Recipient(
+                    index: $0.offset, address: $0.element.address, notify: $0.element.notify,
+                    originalRecipient: $0.element.originalRecipient)
+            }
+        return DeliveryRequest(
+            queueID: id, transport: transport, nexthop: nexthop, sender: envelope.sender, recipients: recipients,
+            envelope: envelope, arrival: QueueTimestamp(seconds: 0), contentLength: content.utf8.count,
+            openContent: { () throws(QueueError) -> MessageContentReader in try message.content() })
+    }
+}
+
+/// An agent on a shared event loop group, for main.cf text.
+func makeAgent(
+    _ main: String, prefix: String = "smtp", resolver: FakeResolver = .loopbackMX, log: RecordingLog = RecordingLog()
+) throws -> SMTPDeliveryAgent {
+    let settings = try SMTPClientSettings(clientConfiguration(main), prefix: prefix)
+    return try SMTPDeliveryAgent(
+        settings: settings, resolver: resolver, group: MultiThreadedEventLoopGroup.singleton, logger: log.logger)
+}
