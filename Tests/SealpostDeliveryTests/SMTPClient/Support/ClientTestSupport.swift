@@ -109,11 +109,6 @@ func waitForListener(port: Int, timeout: Double = 20) -> Bool {
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// DNS answers from a table: what the real resolver would say for the test's names.
 struct FakeResolver: MailDNSResolver {
     var exchangers: [String: DNSAnswer<[MailExchanger]>] = [:]
