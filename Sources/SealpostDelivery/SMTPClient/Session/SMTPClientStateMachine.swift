@@ -85,7 +85,9 @@ public struct SMTPClientStateMachine {
     /// Bytes from the server: every complete reply in them is taken in turn.
     public mutating func received(_ bytes: inout ByteBuffer) -> [Action] {
         var actions: [Action] = []
-        while phase != .done {
+        // After the 220 to STARTTLS, what follows in the same read came before TLS: it is not read
+        // as replies (the shell discards it; CVE-2011-0411 in reverse).
+        while phase != .done && phase != .tlsHandshake {
             let result: SMTPReplyParser.Result
             do {
                 result = try parser.next(from: &bytes)
@@ -98,7 +100,7 @@ public struct SMTPClientStateMachine {
             guard case .reply(let reply) = result else { break }
             actions += handle(reply)
         }
-        if phase == .done { bytes.moveReaderIndex(forwardBy: bytes.readableBytes) }
+        if phase == .done || phase == .tlsHandshake { bytes.moveReaderIndex(forwardBy: bytes.readableBytes) }
         return actions
     }
 
