@@ -91,6 +91,24 @@ struct ReferencePostfixTests {
         #expect(bad.text == "Server certificate not verified")
     }
 
+    @Test("the second connection to the same server resumes the TLS session from the client cache")
+    func sessionResumption() async throws {
+        guard let postfix = try ReferencePostfix.start() else { return }
+        defer { postfix.stop() }
+        let log = RecordingLog()
+        let agent = try makeAgent(
+            "smtp_connection_cache_on_demand = no\nsmtp_tls_security_level = encrypt\nsmtp_tls_loglevel = 2\n",
+            resolver: Self.resolver(), log: log)
+        for _ in 0..<2 {
+            let message = try await QueuedTestMessage(recipients: ["demo@example.com"], content: Self.message)
+            let result = try #require(await agent.deliver(try message.request(nexthop: "example.com:\(postfix.port)")).results.first)
+            #expect(result.status == .sent, "\(result)")
+        }
+        #expect(agent.tlsContext?.clientSessionCache?.count == 1)
+        let resumed = log.messages.filter { $0 == "info: mail.example.com[127.0.0.1]:\(postfix.port): Reusing old session" }
+        #expect(resumed.count == 1, "\(log.messages)")
+    }
+
     @Test("an unknown user: bounced with Postfix's 550 text, in reply to RCPT TO")
     func unknownUser() async throws {
         guard let postfix = try ReferencePostfix.start() else { return }

@@ -154,3 +154,26 @@ enum MailExchangerFixture {
         SealpostDNS.MailExchanger(preference: preference, host: host)
     }
 }
+
+extension SMTPSinkTests {
+    @Test("smtp_sasl_password_maps keyed by [host]:port: AUTH PLAIN before MAIL FROM")
+    func saslAuthentication() async throws {
+        guard let sink = try Sink() else { return }
+        let main = """
+            smtp_sasl_auth_enable = yes
+            smtp_sasl_security_options = noanonymous
+            smtp_sasl_password_maps = inline:{ [127.0.0.1]:\(sink.port)=relayuser:relaysecret }
+
+            """
+        let agent = try makeAgent(main)
+        defer { agent.shutdown() }
+        let message = try await QueuedTestMessage(recipients: ["b@example.com"], content: Self.message)
+        let result = try #require(await agent.deliver(try message.request(nexthop: "[127.0.0.1]:\(sink.port)")).results.first)
+        #expect(result.status == .sent, "\(result)")
+        #expect(waitUntil(timeout: 5) { sink.dialogue.contains("MAIL FROM") })
+        let dialogue = sink.dialogue
+        let auth = try #require(dialogue.range(of: "AUTH PLAIN AHJlbGF5dXNlcgByZWxheXNlY3JldA=="), "\(dialogue)")
+        let mail = try #require(dialogue.range(of: "MAIL FROM"))
+        #expect(auth.lowerBound < mail.lowerBound)
+    }
+}

@@ -272,6 +272,10 @@ final class SMTPClientHandler: ChannelInboundHandler, @unchecked Sendable {
         if tlsLogLevel >= 2, let line = session.peerCertificateLine(peer: peerNameWithPort) {
             logger.info("\(line)")
         }
+        if result.isResumed {
+            let line = "\(peerNameWithPort): Reusing old session"
+            if tlsLogLevel >= 2 { logger.info("\(line)") } else { logger.debug("\(line)") }
+        }
         let summary = session.summaryLine(peer: peerNameWithPort)
         if tlsLogLevel >= 1 {
             logger.info("\(summary)")

@@ -316,7 +316,8 @@ public struct SMTPClientStateMachine {
 
     private mutating func authReply(_ reply: SMTPReply) -> [Action] {
         guard let credentials = configuration.credentials else { return beginEnvelope() }
-        if reply.code == 235 { return beginEnvelope() }
+        // Postfix takes any 2xx as success (smtp-sink says 250), not only 235.
+        if reply.isPositiveCompletion { return beginEnvelope() }
         if reply.code == 334 && authMechanism == "LOGIN" && authStep < 2 {
             authStep += 1
             let value = authStep == 1 ? credentials.username : credentials.password
