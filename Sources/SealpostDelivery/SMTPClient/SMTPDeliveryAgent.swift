@@ -143,7 +143,7 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
                 peerName: target.peerName, nexthop: request.nexthop, tlsLevel: effectiveLevel,
                 wrapperMode: settings.tlsWrapperMode && effectiveLevel > .none, skip5xxGreeting: settings.skip5xxGreeting,
                 neverSendEHLO: settings.neverSendEHLO, alwaysSendEHLO: settings.alwaysSendEHLO, isBestMX: target.isBestMX,
-                noteStartTLSOffer: settings.noteStartTLSOffer && !plaintextRetry, credentials: credentials,
+                loopDetection: settings.protocolKind == .smtp && target.port == 25, noteStartTLSOffer: settings.noteStartTLSOffer && !plaintextRetry, credentials: credentials,
                 saslPlaintextOptions: settings.sasl.plaintextOptions, saslTLSOptions: settings.sasl.tlsOptions,
                 saslMechanismFilter: settings.sasl.mechanismFilter, saslSoftBounce: settings.sasl.softBounce,
                 timeouts: settings.timeouts)
@@ -247,14 +247,16 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
         case .unixSocket(let path):
             return .success([SMTPTarget(hostname: "localhost", endpoint: .unix(path: path), isBestMX: true)])
         case .host(let name, let port):
-            return await hostTargets(name, port: port, isBestMX: true)
+            return selfChecked(await hostTargets(name, port: port, isBestMX: true), name: name, port: port)
         case .mailDomain(let name, let port):
-            if Self.isAddressLiteral(name) { return await hostTargets(name, port: port, isBestMX: true) }
+            if Self.isAddressLiteral(name) {
+                return selfChecked(await hostTargets(name, port: port, isBestMX: true), name: name, port: port)
+            }
             switch await resolver.mailExchangers(of: name) {
             case .nullMX:
                 return .failure(ResolveFailure(dsn: "5.1.10", text: "Domain \(name) does not accept mail (nullMX)"))
             case .notFound:
-                return await hostTargets(name, port: port, isBestMX: true)
+                return selfChecked(await hostTargets(name, port: port, isBestMX: true), name: name, port: port)
             case .temporaryFailure(let reason):
                 logger.debug("MX lookup of \(name): \(reason)")
                 return .failure(ResolveFailure(
@@ -269,16 +271,52 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
                 let best = exchangers.map(\.preference).min()
                 for exchanger in exchangers {
                     switch await hostTargets(exchanger.host, port: port, isBestMX: exchanger.preference == best) {
-                    case .success(let found): targets += found
+                    case .success(let found):
+                        targets += found.map { var target = $0; target.preference = Int(exchanger.preference); return target }
                     case .failure(let failure): lastFailure = failure
                     }
                 }
                 if targets.isEmpty {
+                    logger.warning("no MX host for \(name) has a valid address record")
                     return .failure(lastFailure ?? ResolveFailure(dsn: "4.4.4", text: "no MX host for \(name) has an address"))
                 }
-                return .success(targets)
+                guard loopDetection(port: port) else { return .success(targets) }
+                return Self.truncateSelf(targets, ownAddresses: settings.ownAddresses, bestPreference: Int(best ?? 0), name: name)
+                    .mapError { ResolveFailure(dsn: $0.dsn, text: $0.text) }
             }
         }
+    }
+
+    /// Postfix checks for loops only when it speaks SMTP to port 25: a content filter on another
+    /// port of this host is not a loop.
+    private func loopDetection(port: Int) -> Bool {
+        settings.protocolKind == .smtp && port == 25 && !settings.ownAddresses.isEmpty
+    }
+
+    /// A host (not MX) destination that is this machine is a loop (Postfix's `smtp_host_addr()`).
+    private func selfChecked(_ found: Result<[SMTPTarget], ResolveFailure>, name: String, port: Int) -> Result<[SMTPTarget], ResolveFailure> {
+        guard loopDetection(port: port), case .success(let targets) = found,
+              targets.contains(where: { $0.address.map { settings.ownAddresses.contains($0.lowercased()) } ?? false })
+        else { return found }
+        return .failure(ResolveFailure(dsn: "5.4.6", text: "mail for \(name) loops back to myself"))
+    }
+
+    /// Postfix's `smtp_truncate_self()`: MX hosts at or after our own preference are dropped; when
+    /// nothing better is left, mail loops back (or, when the best MX hosts had no address, no
+    /// primary relay is known).
+    static func truncateSelf(
+        _ targets: [SMTPTarget], ownAddresses: Set<String>, bestPreference: Int, name: String
+    ) -> Result<[SMTPTarget], SMTPSessionFailure> {
+        guard let own = targets.first(where: { $0.address.map { ownAddresses.contains($0.lowercased()) } ?? false }) else {
+            return .success(targets)
+        }
+        let kept = targets.filter { $0.preference < own.preference }
+        if !kept.isEmpty { return .success(kept) }
+        let bestFound = targets.map(\.preference).min() ?? own.preference
+        if bestFound != bestPreference {
+            return .failure(SMTPSessionFailure(dsn: "4.4.4", text: "unable to find primary relay for \(name)"))
+        }
+        return .failure(SMTPSessionFailure(dsn: "5.4.6", text: "mail for \(name) loops back to myself"))
     }
 
     private func hostTargets(_ host: String, port: Int, isBestMX: Bool) async -> Result<[SMTPTarget], ResolveFailure> {

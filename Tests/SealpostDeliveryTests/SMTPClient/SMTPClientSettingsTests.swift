@@ -109,3 +109,37 @@ struct SMTPClientSettingsTests {
         #expect(SASLCredentials(tableValue: "nopassword") == nil)
     }
 }
+
+/// Postfix's `smtp_truncate_self()`: MX hosts from our own preference on are dropped.
+@Suite("SMTP client loop detection")
+struct SMTPLoopDetectionTests {
+    static func target(_ host: String, _ address: String, _ preference: Int) -> SMTPTarget {
+        SMTPTarget(hostname: host, endpoint: .inet(address: address, port: 25), isBestMX: false, preference: preference)
+    }
+
+    @Test("we are a backup MX: only the better hosts are tried; we are the best MX: the mail loops")
+    func truncation() throws {
+        let own: Set<String> = ["192.0.2.10"]
+        let list = [Self.target("a", "192.0.2.1", 10), Self.target("me", "192.0.2.10", 20), Self.target("c", "192.0.2.3", 30)]
+        let kept = try SMTPDeliveryAgent.truncateSelf(list, ownAddresses: own, bestPreference: 10, name: "example.com").get()
+        #expect(kept.map(\.hostname) == ["a"])
+        let untouched = try SMTPDeliveryAgent.truncateSelf(list, ownAddresses: ["198.51.100.1"], bestPreference: 10, name: "example.com").get()
+        #expect(untouched.count == 3)
+        let best = [Self.target("me", "192.0.2.10", 10), Self.target("c", "192.0.2.3", 20)]
+        #expect(throws: SMTPSessionFailure(dsn: "5.4.6", text: "mail for example.com loops back to myself")) {
+            try SMTPDeliveryAgent.truncateSelf(best, ownAddresses: own, bestPreference: 10, name: "example.com").get()
+        }
+        // The best MX had no address: we cannot tell whether we are the primary.
+        #expect(throws: SMTPSessionFailure(dsn: "4.4.4", text: "unable to find primary relay for example.com")) {
+            try SMTPDeliveryAgent.truncateSelf(best, ownAddresses: own, bestPreference: 5, name: "example.com").get()
+        }
+    }
+
+    @Test("inet_interfaces addresses become the client's own addresses when host facts are given")
+    func ownAddresses() throws {
+        let settings = try SMTPClientSettings(
+            clientConfiguration("inet_interfaces = 192.0.2.10\nproxy_interfaces = 198.51.100.7\n"),
+            host: HostFacts(hostname: "test", interfaceAddresses: [], processID: 1))
+        #expect(settings.ownAddresses == ["192.0.2.10", "198.51.100.7"])
+    }
+}

@@ -19,6 +19,20 @@ struct SMTPTarget: Sendable, Hashable {
     var hostname: String
     var endpoint: Endpoint
     var isBestMX: Bool
+    /// The MX preference (0 without MX records).
+    var preference: Int = 0
+
+    /// The TCP port, 0 for a UNIX-domain socket.
+    var port: Int {
+        if case .inet(_, let port) = endpoint { return port }
+        return 0
+    }
+
+    /// The IP address, nil for a UNIX-domain socket.
+    var address: String? {
+        if case .inet(let address, _) = endpoint { return address }
+        return nil
+    }
 
     /// `host[addr]` (Postfix's `namaddr`); a UNIX-domain socket is named by its path.
     var peerName: String {

@@ -20,6 +20,9 @@ public struct SMTPClientSessionConfiguration: Sendable {
     public var alwaysSendEHLO: Bool
     /// This server is one of the most preferred MX hosts (a loop then bounces rather than defers).
     public var isBestMX: Bool
+    /// Whether a server that answers EHLO with `myhostname` is a loop: Postfix checks only SMTP
+    /// to port 25, so that a content filter on another port of this host works.
+    public var loopDetection: Bool
     public var noteStartTLSOffer: Bool
     public var credentials: SASLCredentials?
     /// `smtp_sasl_security_options`, `smtp_sasl_tls_security_options`, `smtp_sasl_mechanism_filter`.
@@ -32,7 +35,8 @@ public struct SMTPClientSessionConfiguration: Sendable {
     public init(
         protocolKind: MailClientProtocol = .smtp, heloName: String, myHostname: String, peerName: String, nexthop: String,
         tlsLevel: TLSClientSecurityLevel = .none, wrapperMode: Bool = false, skip5xxGreeting: Bool = true,
-        neverSendEHLO: Bool = false, alwaysSendEHLO: Bool = true, isBestMX: Bool = true, noteStartTLSOffer: Bool = false,
+        neverSendEHLO: Bool = false, alwaysSendEHLO: Bool = true, isBestMX: Bool = true, loopDetection: Bool = true,
+        noteStartTLSOffer: Bool = false,
         credentials: SASLCredentials? = nil, saslPlaintextOptions: [String] = ["noplaintext", "noanonymous"],
         saslTLSOptions: [String] = ["noanonymous"], saslMechanismFilter: [String] = [], saslSoftBounce: Bool = true,
         timeouts: SMTPClientSettings.Timeouts = .init()
@@ -48,6 +52,7 @@ public struct SMTPClientSessionConfiguration: Sendable {
         self.neverSendEHLO = neverSendEHLO
         self.alwaysSendEHLO = alwaysSendEHLO
         self.isBestMX = isBestMX
+        self.loopDetection = loopDetection
         self.noteStartTLSOffer = noteStartTLSOffer
         self.credentials = credentials
         self.saslPlaintextOptions = saslPlaintextOptions

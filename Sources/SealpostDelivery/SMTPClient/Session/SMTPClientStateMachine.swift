@@ -233,7 +233,7 @@ public struct SMTPClientStateMachine {
                 polite: !reply.closesConnection)
         }
         capabilities = usedEHLO ? EHLOCapabilities(reply: reply) : nil
-        if configuration.protocolKind == .smtp,
+        if configuration.protocolKind == .smtp, configuration.loopDetection,
            let name = reply.lines.first?.split(separator: " ").first, name.lowercased() == configuration.myHostname.lowercased()
         {
             return fail(

@@ -1,5 +1,6 @@
 import SealpostConfig
 import SealpostDNS
+import SealpostRouting
 import SealpostTLS
 
 /// Which dialect the client speaks: SMTP (EHLO, one reply to the end of data) or LMTP (LHLO, one
@@ -103,11 +104,16 @@ public struct SMTPClientSettings: Sendable {
     public var bindAddress: String
     /// `smtp_tcp_port` / `lmtp_tcp_port`: the port when the next hop names none.
     public var defaultPort: Int
+    /// The addresses of `inet_interfaces` and `proxy_interfaces`: a server at one of them is
+    /// ourselves ("mail for x loops back to myself"). Empty turns the check off.
+    public var ownAddresses: Set<String>
     /// Parameters that are set but have no effect in Sealpost's client, one sentence each.
     public var startupNotes: [String]
 
-    /// Reads the settings of the client whose parameters start with `prefix` (`smtp` or `lmtp`).
-    public init(_ configuration: ServiceConfiguration, prefix: String = "smtp") throws(SMTPClientConfigurationError) {
+    /// Reads the settings of the client whose parameters start with `prefix` (`smtp` or `lmtp`);
+    /// `host` gives the interface addresses behind `inet_interfaces = all` for the loop check
+    /// (nil leaves ``ownAddresses`` empty).
+    public init(_ configuration: ServiceConfiguration, prefix: String = "smtp", host: HostFacts? = nil) throws(SMTPClientConfigurationError) {
         self.prefix = prefix
         protocolKind = prefix == "lmtp" ? .lmtp : .smtp
         let names = ParameterNames(configuration: configuration, prefix: prefix)
@@ -166,6 +172,12 @@ public struct SMTPClientSettings: Sendable {
         bindAddress = names.string("bind_address", default: "")
         let portText = names.string("tcp_port", default: protocolKind == .lmtp ? "24" : "smtp")
         defaultPort = Self.port(portText) ?? (protocolKind == .lmtp ? 24 : 25)
+
+        if let host {
+            ownAddresses = (try? RoutingSettings(configuration, host: host))?.ownAddresses ?? []
+        } else {
+            ownAddresses = []
+        }
 
         // Accepted for compatibility, without effect: said once at start-up.
         // Postfix enables these for servers it takes for a Cisco PIX; Sealpost has none to apply.
