@@ -114,6 +114,17 @@ struct ScriptedServerTests {
         #expect(second.commands.filter { $0.line.hasPrefix("RCPT") }.map(\.line) == ["RCPT TO:<soft@example.com>"])
     }
 
+    @Test("a message of several hundred kilobytes streams through intact, every dot line unstuffed by the server")
+    func largeMessage() async throws {
+        let server = try await ScriptedSMTPServer { _, line in ScriptedSMTPServer.standardReply(line, ehlo: ["PIPELINING"]) }
+        defer { Task { await server.close() } }
+        let agent = try makeAgent("smtp_connection_cache_on_demand = no\n")
+        let body = (0..<20_000).map { ".line \($0) of a long message\r\n" }.joined()
+        let message = try await QueuedTestMessage(recipients: ["b@example.com"], content: "Subject: big\r\n\r\n" + body)
+        #expect(await agent.deliver(try message.request(nexthop: "example.com:\(server.port)")).results.first?.status == .sent)
+        #expect(server.messages.first == "Subject: big\n\n" + body.replacingOccurrences(of: "\r\n", with: "\n"))
+    }
+
     @Test("lines longer than smtp_line_length_limit arrive folded with CR LF SPACE")
     func longLinesFolded() async throws {
         let server = try await ScriptedSMTPServer { _, line in ScriptedSMTPServer.standardReply(line, ehlo: []) }

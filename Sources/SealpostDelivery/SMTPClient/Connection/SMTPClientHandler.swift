@@ -192,6 +192,17 @@ final class SMTPClientHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// The content being sent: its reader and the encoder's state between chunks.
+    private final class ContentStream {
+        let reader: MessageContentReader
+        var encoder: SMTPContentEncoder
+
+        init(reader: MessageContentReader, encoder: SMTPContentEncoder) {
+            self.reader = reader
+            self.encoder = encoder
+        }
+    }
+
     /// Streams the content a chunk at a time, each write waiting for the one before, so that a
     /// large message never sits in memory whole.
     private func sendContent(context: ChannelHandlerContext) {
@@ -205,45 +216,45 @@ final class SMTPClientHandler: ChannelInboundHandler, @unchecked Sendable {
             context.close(promise: nil)
             return
         }
-        var encoder = SMTPContentEncoder(lineLengthLimit: lineLengthLimit)
-        let loop = context.eventLoop
-        func writeNext() {
-            guard !closed else {
-                reader.close()
+        writeNextChunk(ContentStream(reader: reader, encoder: SMTPContentEncoder(lineLengthLimit: lineLengthLimit)), context: context)
+    }
+
+    private func writeNextChunk(_ stream: ContentStream, context: ChannelHandlerContext) {
+        guard !closed else {
+            stream.reader.close()
+            return
+        }
+        var output = ByteBuffer()
+        do {
+            var gathered = 0
+            while gathered < 64 * 1024, let chunk = try stream.reader.next() {
+                stream.encoder.encode(chunk, into: &output)
+                gathered += chunk.count
+            }
+            if gathered == 0 {
+                stream.encoder.finish(into: &output)
+                stream.reader.close()
+                context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+                machine.contentSent()
+                armTimer(context: context)
                 return
             }
-            var output = ByteBuffer()
-            do {
-                var gathered = 0
-                while gathered < 64 * 1024, let chunk = try reader.next() {
-                    encoder.encode(chunk, into: &output)
-                    gathered += chunk.count
-                }
-                if gathered == 0 {
-                    encoder.finish(into: &output)
-                    reader.close()
-                    context.writeAndFlush(wrapOutboundOut(output), promise: nil)
-                    machine.contentSent()
-                    armTimer(context: context)
-                    return
-                }
-            } catch {
-                reader.close()
-                logger.error("cannot read message content: \(error)")
-                context.close(promise: nil)
-                return
-            }
-            context.writeAndFlush(wrapOutboundOut(output)).whenComplete { result in
-                loop.assertInEventLoop()
-                if case .success = result {
-                    self.armTimer(context: context)
-                    writeNext()
-                } else {
-                    reader.close()
-                }
+        } catch {
+            stream.reader.close()
+            logger.error("cannot read message content: \(error)")
+            context.close(promise: nil)
+            return
+        }
+        let bound = NIOLoopBound((self, context, stream), eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(output)).whenComplete { result in
+            let (handler, context, stream) = bound.value
+            if case .success = result {
+                handler.armTimer(context: context)
+                handler.writeNextChunk(stream, context: context)
+            } else {
+                stream.reader.close()
             }
         }
-        writeNext()
     }
 
     // MARK: Timer and logs
@@ -251,9 +262,11 @@ final class SMTPClientHandler: ChannelInboundHandler, @unchecked Sendable {
     private func armTimer(context: ChannelHandlerContext) {
         cancelTimer()
         guard let seconds = machine.replyTimeout, seconds > 0, !closed else { return }
-        timer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) { [self] in
-            timer = nil
-            perform(machine.timedOut(), context: context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+            let (handler, context) = bound.value
+            handler.timer = nil
+            handler.perform(handler.machine.timedOut(), context: context)
         }
     }
 

@@ -50,7 +50,7 @@ final class ChildProcess: @unchecked Sendable {
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         if let output {
-            FileManager.default.createFile(atPath: output, contents: nil)
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             process.standardOutput = handle
             process.standardError = handle
