@@ -210,8 +210,9 @@ public struct TLSClientSettings: Sendable {
         }
     }
 
-    /// Fingerprints as Postfix ≥ 3.6 reads them: hex digits with optional colons.
-    static func decodeFingerprints(_ values: [String], parameter: String) throws(TLSConfigurationError) -> [[UInt8]] {
+    /// Fingerprints as Postfix ≥ 3.6 reads them: hex digits with optional colons (also used for the
+    /// `match=` attribute of `smtp_tls_policy_maps`).
+    public static func decodeFingerprints(_ values: [String], parameter: String) throws(TLSConfigurationError) -> [[UInt8]] {
         var result: [[UInt8]] = []
         for value in values {
             let hex = value.filter { $0 != ":" }

@@ -51,44 +51,18 @@ public struct SMTPTLSPolicy: Sendable, Hashable {
         if !matches.isEmpty {
             switch level {
             case .fingerprint:
-                var decoded: [[UInt8]] = []
-                for text in matches.flatMap({ $0.split(separator: "|").map(String.init) }) {
-                    let hex = text.filter { $0 != ":" }
-                    guard let bytes = Self.hexBytes(hex) else {
-                        throw SMTPClientConfigurationError(
-                            parameter: parameter, reason: "\(parameter): malformed fingerprint value: \(text)")
-                    }
-                    decoded.append(bytes)
+                do {
+                    fingerprints = try TLSClientSettings.decodeFingerprints(
+                        matches.flatMap { $0.split(separator: "|").map(String.init) }, parameter: parameter)
+                } catch {
+                    throw SMTPClientConfigurationError(parameter: parameter, reason: error.reason)
                 }
-                fingerprints = decoded
             case .verify, .secure:
                 matchNames = matches.flatMap { $0.split(separator: ":").map(String.init) }
             default:
                 throw SMTPClientConfigurationError(
                     parameter: parameter, reason: "\(parameter): attribute \"match\" is not valid at level \(level.name) for \"\(key)\"")
             }
-        }
-    }
-
-    static func hexBytes(_ hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0, digits.count <= 128 else { return nil }
-        var bytes: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let high = Self.nibble(digits[index]), let low = Self.nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }
