@@ -160,18 +160,19 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
             switch opened {
             case .failure(let failure):
                 logger.info("\(failure.text)")
-                collector.connectFailed(failure.text, final: isFinal && position == addressLimit - 1)
+                collector.connectFailed(failure.text)
                 position += 1
                 continue
             case .success(let (connection, result)):
-                sessions += 1
-                setupDone = setupDone ?? result.setupDone
                 if effectiveLevel == .may, Self.wantsPlaintextRetry(result) {
-                    // Postfix's RETRY_AS_PLAINTEXT: the same address once more, without STARTTLS.
+                    // Postfix's RETRY_AS_PLAINTEXT: the same address once more, without STARTTLS,
+                    // not counted against smtp_mx_session_limit.
                     logger.info("\(request.queueID): \(Self.firstFailureText(result) ?? "TLS failed"); retrying \(target.peerNameWithPort) without TLS")
                     plaintextRetry = true
                     continue
                 }
+                sessions += 1
+                setupDone = setupDone ?? result.setupDone
                 collector.take(result, target: target, final: isFinal, logger: logger, queueID: request.queueID)
                 finish(connection: connection, result: result, key: poolKey)
             }
@@ -344,9 +345,11 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
         (try? SocketAddress(ipAddress: text, port: 0)) != nil
     }
 
+    /// Whether a kept connection failed its RSET probe: nothing of this message was sent, so a
+    /// new connection may try again. (A failure later in the transaction is reported as is.)
     private static func probeFailed(_ result: SMTPTransactionResult) -> Bool {
         result.outcome.recipients.values.allSatisfy {
-            if case .failed(let failure) = $0 { return failure.text.contains("RSET probe") || failure.text.hasPrefix("lost connection") }
+            if case .failed(let failure) = $0 { return failure.text.contains("RSET probe") }
             return false
         }
     }
@@ -387,7 +390,7 @@ private struct ResultCollector {
         remaining = Set(request.recipients.map(\.index))
     }
 
-    mutating func connectFailed(_ text: String, final: Bool) {
+    mutating func connectFailed(_ text: String) {
         for index in remaining {
             provisional[index] = RecipientResult(index: index, status: .deferred, dsn: "4.4.1", text: text, relay: "none")
         }

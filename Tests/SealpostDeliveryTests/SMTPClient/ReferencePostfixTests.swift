@@ -91,6 +91,19 @@ struct ReferencePostfixTests {
         #expect(bad.text == "Server certificate not verified")
     }
 
+    @Test("smtp_tls_wrappermode: TLS from the first byte to an smtps service (relayhost on 465)")
+    func wrapperMode() async throws {
+        guard let postfix = try ReferencePostfix.start() else { return }
+        defer { postfix.stop() }
+        let log = RecordingLog()
+        let result = try await Self.deliver(
+            postfix, main: "smtp_tls_wrappermode = yes\nsmtp_tls_security_level = encrypt\n", log: log, port: postfix.wrapperPort)
+        #expect(result.status == .sent, "\(result)\n\(log.messages)")
+        #expect(log.messages.contains { $0.contains("TLS connection established to mail.example.com[127.0.0.1]:\(postfix.wrapperPort)") })
+        #expect(waitUntil(timeout: 20) { postfix.delivered.count == 1 })
+        #expect(postfix.delivered.first?.contains("(using TLSv1.3 with cipher") == true)
+    }
+
     @Test("the second connection to the same server resumes the TLS session from the client cache")
     func sessionResumption() async throws {
         guard let postfix = try ReferencePostfix.start() else { return }

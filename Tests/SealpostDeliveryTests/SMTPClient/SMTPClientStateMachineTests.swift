@@ -163,6 +163,20 @@ struct SMTPClientStateMachineTests {
         #expect(!machine.tlsActive)
     }
 
+    @Test("smtp_tls_note_starttls_offer at level none: Postfix's note, and no STARTTLS")
+    func noteStartTLSOffer() {
+        var machine = SMTPClientStateMachine(
+            configuration: SMTPClientSessionConfiguration(
+                heloName: "client.example", myHostname: "client.example", peerName: "mx.example[192.0.2.1]", nexthop: "example.com",
+                noteStartTLSOffer: true),
+            transaction: Self.transaction)
+        _ = machine.connected()
+        _ = Self.feed(&machine, "220 mx.example ESMTP\r\n")
+        let actions = Self.feed(&machine, "250-mx.example\r\n250 STARTTLS\r\n")
+        #expect(actions.first == .note("Host offered STARTTLS: [mx.example]"))
+        #expect(Self.sent(actions).hasPrefix("MAIL FROM:"))
+    }
+
     @Test("STARTTLS at verify: an unmatched certificate defers with \"Server certificate not verified\"")
     func verifyMismatch() throws {
         var machine = Self.machine(.verify)

@@ -11,6 +11,8 @@ final class ReferencePostfix: @unchecked Sendable {
     let certificates: OpenSSLFixtures
     let hierarchy: OpenSSLFixtures.Hierarchy
     let port: Int
+    /// An smtps-style service (`smtpd_tls_wrappermode = yes`): TLS from the first byte.
+    let wrapperPort: Int
     private let postfix: String
     private var running = false
 
@@ -37,6 +39,7 @@ final class ReferencePostfix: @unchecked Sendable {
         certificates = try OpenSSLFixtures()
         hierarchy = try certificates.hierarchy(leafKey: .rsa)
         port = try freePort()
+        wrapperPort = try freePort()
         let base = directory.path
         let manager = FileManager.default
         for folder in ["etc", "queue", "data", "mail"] {
@@ -79,6 +82,7 @@ final class ReferencePostfix: @unchecked Sendable {
             line = line.replacing(#/^(\S+\s+(?:unix|unix-dgram|inet|fifo|pass)\s+\S+\s+\S+\s+)y(\s)/#) { "\($0.1)n\($0.2)" }
             master += line + "\n"
         }
+        master += "127.0.0.1:\(wrapperPort) inet n - n - - smtpd\n  -o smtpd_tls_wrappermode=yes\n"
         try master.write(toFile: base + "/etc/master.cf", atomically: false, encoding: .utf8)
     }
 
@@ -88,7 +92,7 @@ final class ReferencePostfix: @unchecked Sendable {
         let started = try ClientPeer.run(postfix, ["-c", configDirectory, "start"])
         guard started.status == 0 else { throw FixtureError("postfix start failed: \(started.output)\n\(log)") }
         running = true
-        guard waitForListener(port: port) else {
+        guard waitForListener(port: port), waitForListener(port: wrapperPort) else {
             stop()
             throw FixtureError("Postfix did not listen on \(port): \(log)")
         }
