@@ -134,6 +134,21 @@ struct SMTPClientStateMachineTests {
         }
     }
 
+    @Test("SMTPUTF8: passed on when announced; a UTF-8 address for a server without it bounces 5.6.7")
+    func smtputf8() throws {
+        let utf8 = SMTPClientTransaction(sender: "a@example.org", recipients: [.init(index: 0, address: "dörte@example.com")], size: 10, smtputf8: true)
+        var announced = SMTPClientStateMachine(configuration: Self.configuration(), transaction: utf8)
+        _ = announced.connected()
+        _ = Self.feed(&announced, "220 mx.example ESMTP\r\n")
+        #expect(Self.sent(Self.feed(&announced, "250-mx.example\r\n250 SMTPUTF8\r\n")) == "MAIL FROM:<a@example.org> SMTPUTF8\r\n")
+
+        var missing = SMTPClientStateMachine(configuration: Self.configuration(), transaction: utf8)
+        _ = missing.connected()
+        _ = Self.feed(&missing, "220 mx.example ESMTP\r\n")
+        let (outcome, _) = try #require(Self.finished(Self.feed(&missing, "250 mx.example\r\n")))
+        #expect(Self.failure(outcome) == SMTPSessionFailure(dsn: "5.6.7", text: "SMTPUTF8 is required, but was not offered by host mx.example[192.0.2.1]"))
+    }
+
     @Test("multi-line replies are quoted with their lines joined by spaces")
     func multiLineReply() throws {
         var machine = Self.machine()

@@ -177,3 +177,44 @@ extension SMTPSinkTests {
         #expect(auth.lowerBound < mail.lowerBound)
     }
 }
+
+extension SMTPSinkTests {
+    @Test("a domain without MX records: its own address is the implicit MX")
+    func implicitMX() async throws {
+        guard let sink = try Sink() else { return }
+        let resolver = FakeResolver(hosts: ["example.net": .found(["127.0.0.1"], authenticated: false)])
+        let agent = try makeAgent("smtp_connection_cache_on_demand = no\n", resolver: resolver)
+        let message = try await QueuedTestMessage(recipients: ["b@example.net"], content: Self.message)
+        let result = try #require(await agent.deliver(try message.request(nexthop: "example.net:\(sink.port)")).results.first)
+        #expect(result.status == .sent)
+        #expect(result.relay == "example.net[127.0.0.1]:\(sink.port)")
+        let unknown = try #require(await agent.deliver(try message.request(nexthop: "nowhere.example")).results.first)
+        #expect(unknown.status == .bounced)
+        #expect(unknown.text == "Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found")
+    }
+
+    @Test("smtp_mx_address_limit: only that many addresses are tried; the last reason is reported")
+    func addressLimit() async throws {
+        let port = try freePort()
+        let resolver = FakeResolver(
+            exchangers: ["example.com": .found([MailExchanger(preference: 10, host: "mx.example.com")], authenticated: false)],
+            hosts: ["mx.example.com": .found(["127.0.0.2", "127.0.0.3", "127.0.0.4"], authenticated: false)])
+        let log = RecordingLog()
+        let agent = try makeAgent("smtp_mx_address_limit = 2\n", resolver: resolver, log: log)
+        let message = try await QueuedTestMessage(recipients: ["b@example.com"], content: Self.message)
+        let result = try #require(await agent.deliver(try message.request(nexthop: "example.com:\(port)")).results.first)
+        #expect(result.status == .deferred)
+        #expect(result.text == "connect to mx.example.com[127.0.0.3]:\(port): Connection refused")
+        #expect(log.messages.filter { $0.hasPrefix("info: connect to ") }.count == 2)
+    }
+
+    @Test("smtp_bind_address: the connection comes from the given address")
+    func bindAddress() async throws {
+        guard let sink = try Sink() else { return }
+        let agent = try makeAgent("smtp_bind_address = 127.0.0.2\nsmtp_connection_cache_on_demand = no\n")
+        let message = try await QueuedTestMessage(recipients: ["b@example.com"], content: Self.message)
+        #expect(await agent.deliver(try message.request(nexthop: "example.com:\(sink.port)")).results.first?.status == .sent)
+        #expect(waitUntil(timeout: 10) { sink.dumps.count == 1 })
+        #expect(sink.dumps.first?.hasPrefix("X-Client-Addr: 127.0.0.2\n") == true, "\(sink.dumps)")
+    }
+}
