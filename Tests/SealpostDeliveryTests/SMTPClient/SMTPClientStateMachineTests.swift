@@ -344,6 +344,19 @@ struct SMTPClientStateMachineTests {
             SMTPClientReplyText(code: 552, dsn: "5.2.2", text: "552 5.2.2 <c@example.com> Quota exceeded"), inReplyTo: "end of DATA command"))
     }
 
+    @Test("a rejection while the content is still going out ends the session: the server's word, no reuse")
+    func earlyDataRejection() throws {
+        var machine = Self.machine()
+        _ = Self.feed(&machine, "220 mx.example ESMTP\r\n")
+        _ = Self.feed(&machine, "250-mx.example\r\n250 PIPELINING\r\n")
+        #expect(Self.feed(&machine, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n") == [.sendContent])
+        let (outcome, reusable) = try #require(Self.finished(Self.feed(&machine, "552 5.3.4 Message size exceeds fixed limit\r\n")))
+        #expect(!reusable)
+        #expect(machine.phase == .done)
+        #expect(outcome.recipients[0] == .refused(
+            SMTPClientReplyText(code: 552, dsn: "5.3.4", text: "552 5.3.4 Message size exceeds fixed limit"), inReplyTo: "end of DATA command"))
+    }
+
     @Test("a 421 in the middle of the envelope ends the session without QUIT")
     func serviceClosing() throws {
         var machine = Self.machine()

@@ -220,7 +220,8 @@ final class SMTPClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func writeNextChunk(_ stream: ContentStream, context: ChannelHandlerContext) {
-        guard !closed else {
+        // The server may have answered (and ended the transaction) before the content was through.
+        guard !closed, machine.phase == .content else {
             stream.reader.close()
             return
         }

@@ -59,6 +59,8 @@ public struct SMTPClientStateMachine {
     private var outcomes: [Int: SMTPRecipientOutcome] = [:]
     private var dotRepliesExpected = 0
     private var discardingData = false
+    /// Whether the whole content and its dot went out (a reply before that is an early rejection).
+    private var contentComplete = false
 
     /// A session that will carry `transaction` once it is set up.
     public init(configuration: SMTPClientSessionConfiguration, transaction: SMTPClientTransaction) {
@@ -149,6 +151,7 @@ public struct SMTPClientStateMachine {
     /// The content and its final dot have been written; the reply to the dot is awaited.
     public mutating func contentSent() {
         guard phase == .content else { return }
+        contentComplete = true
         where_ = "sending end of data -- message may be sent more than once"
         replyTimeout = configuration.timeouts.dataDone
     }
@@ -366,6 +369,7 @@ public struct SMTPClientStateMachine {
         outcomes = [:]
         dotRepliesExpected = 0
         discardingData = false
+        contentComplete = false
         phase = .envelope
 
         if transaction.smtputf8 && !(capabilities?.smtpUTF8 ?? false) && Self.needsSMTPUTF8(transaction) {
@@ -487,6 +491,7 @@ public struct SMTPClientStateMachine {
                 // The server wants data we will not send: end it empty and ignore the reply.
                 phase = .content
                 discardingData = true
+                contentComplete = true
                 dotRepliesExpected = 1
                 where_ = "sending end of data -- message may be sent more than once"
                 replyTimeout = configuration.timeouts.dataDone
@@ -522,6 +527,16 @@ public struct SMTPClientStateMachine {
             outcomes[index] = reply.isPositiveCompletion ? .delivered(text) : .refused(text, inReplyTo: "end of DATA command")
         }
         dotRepliesExpected -= 1
+        if !contentComplete {
+            // A reply while the content is still going out: the server gave up on the message
+            // (too large, a policy). Its word stands, but the connection is out of step.
+            let outcome = SMTPTransactionOutcome(recipients: outcomes, serverSupportsDSN: capabilities?.dsn ?? false)
+            return fail(
+                SMTPSessionFailure(
+                    dsn: text.dsn, text: "host \(configuration.peerName) said: \(text.text) (in reply to end of DATA command)",
+                    reply: text, byRemoteServer: true),
+                polite: false, keeping: outcome)
+        }
         if reply.closesConnection {
             return failTransaction(
                 SMTPSessionFailure(
@@ -555,8 +570,8 @@ public struct SMTPClientStateMachine {
 
     /// Ends the session: every recipient without a final reply gets `failure`. `polite` sends QUIT
     /// first (the dialogue is in step; after a timeout or a lost connection it is not).
-    private mutating func fail(_ failure: SMTPSessionFailure, polite: Bool) -> [Action] {
-        var outcome = SMTPTransactionOutcome(recipients: outcomes, serverSupportsDSN: capabilities?.dsn ?? false)
+    private mutating func fail(_ failure: SMTPSessionFailure, polite: Bool, keeping kept: SMTPTransactionOutcome? = nil) -> [Action] {
+        var outcome = kept ?? SMTPTransactionOutcome(recipients: outcomes, serverSupportsDSN: capabilities?.dsn ?? false)
         if let transaction {
             for recipient in transaction.recipients {
                 switch outcome.recipients[recipient.index] {
