@@ -105,7 +105,7 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
         }
         let poolKey = "\(request.transport)|\(request.nexthop)|\(settings.sasl.senderDependent ? request.sender : "")"
 
-        var collector = ResultCollector(request: request, label: label)
+        var collector = ResultCollector(request: request, label: label, assumeFinal: settings.assumeFinal)
 
         // A kept connection first: no DNS, no handshake.
         if settings.connectionCacheOnDemand, let connection = pool.take(poolKey) {
@@ -378,15 +378,17 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
 private struct ResultCollector {
     let request: DeliveryRequest
     let label: String
+    let assumeFinal: Bool
     var results: [Int: RecipientResult] = [:]
     var remaining: Set<Int>
     var lastFailure: RecipientResult?
     /// The latest soft result of each recipient still remaining, used if no server takes it.
     var provisional: [Int: RecipientResult] = [:]
 
-    init(request: DeliveryRequest, label: String) {
+    init(request: DeliveryRequest, label: String, assumeFinal: Bool) {
         self.request = request
         self.label = label
+        self.assumeFinal = assumeFinal
         remaining = Set(request.recipients.map(\.index))
     }
 
@@ -405,7 +407,7 @@ private struct ResultCollector {
             case .delivered(let reply):
                 recipientResult = RecipientResult(
                     index: index, status: .sent, dsn: reply.dsn, text: reply.text, relay: relay, remoteMTA: remoteMTA,
-                    diagnostic: "\(label); \(reply.text)", action: result.outcome.serverSupportsDSN ? .delivered : .relayed)
+                    diagnostic: "\(label); \(reply.text)", action: result.outcome.serverSupportsDSN || assumeFinal ? .delivered : .relayed)
             case .refused(let reply, let command):
                 recipientResult = RecipientResult(
                     index: index, status: reply.code >= 500 ? .bounced : .deferred, dsn: reply.dsn,

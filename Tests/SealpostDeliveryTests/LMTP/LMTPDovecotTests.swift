@@ -111,6 +111,8 @@ struct LMTPDovecotTests {
             #expect(result.text.hasSuffix(" Saved"))
             #expect(result.relay == dovecot.socketPath)
             #expect(result.diagnostic?.hasPrefix("lmtp; 250 2.0.0") == true)
+            // Dovecot announces no DSN, and lmtp_assume_final is off: relayed, as Postfix says.
+            #expect(result.action == .relayed)
         }
         let refused = try #require(byIndex[1])
         #expect(refused.status == .bounced)
@@ -126,13 +128,14 @@ struct LMTPDovecotTests {
     @Test("inet:host:port: delivered over TCP")
     func tcp() async throws {
         guard let dovecot = try Dovecot() else { return }
-        let agent = try Self.agent()
+        let agent = try Self.agent("lmtp_assume_final = yes\n")
         defer { agent.shutdown() }
         let message = try await QueuedTestMessage(recipients: ["demo@example.com"], content: Self.message)
         let report = await agent.deliver(try message.request(transport: "lmtp", nexthop: "inet:127.0.0.1:\(dovecot.port)"))
         let result = try #require(report.results.first)
         #expect(result.status == .sent, "\(result)\n\(dovecot.log)")
         #expect(result.relay == "127.0.0.1[127.0.0.1]:\(dovecot.port)")
+        #expect(result.action == .delivered, "lmtp_assume_final = yes")
         #expect(dovecot.delivered(to: "demo@example.com").count == 1)
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import SMTPCore
 import SealpostQueue
 import SealpostTLS
+import SealpostTestSupport
 import Testing
 
 @testable import SealpostDelivery
@@ -367,6 +368,41 @@ struct SMTPClientStateMachineTests {
         let (outcome, reusable) = try #require(Self.finished(actions))
         #expect(!reusable)
         #expect(Self.failure(outcome)?.text == "host mx.example[192.0.2.1] said: 421 4.3.2 Service shutting down (in reply to MAIL FROM command)")
+    }
+
+    @Test("random server bytes, plausible and not, in random pieces: never a crash, always an end or a wait")
+    func fuzzedReplies() {
+        var random = SeededGenerator(seed: 0x5EA1_9057)
+        let pieces = [
+            "220 mx ESMTP\r\n", "250-mx\r\n", "250-PIPELINING\r\n", "250-STARTTLS\r\n", "250 DSN\r\n", "250 ok\r\n",
+            "354 go\r\n", "421 bye\r\n", "550 no\r\n", "334 VXNlcg==\r\n", "235 ok\r\n", "\r\n", "2", "5", "0-", "\n", "\u{0}",
+            String(repeating: "9", count: 3000),
+        ]
+        for round in 0..<2000 {
+            var machine = SMTPClientStateMachine(
+                configuration: Self.configuration(round % 3 == 0 ? .may : .none, protocolKind: round % 2 == 0 ? .smtp : .lmtp,
+                                                  credentials: round % 5 == 0 ? SASLCredentials(username: "u", password: "p") : nil),
+                transaction: Self.transaction)
+            _ = machine.connected()
+            for _ in 0..<Int.random(in: 1...40, using: &random) {
+                var bytes = ByteBuffer()
+                if Bool.random(using: &random) {
+                    bytes.writeString(pieces.randomElement(using: &random)!)
+                } else {
+                    bytes.writeBytes((0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+                }
+                for action in machine.received(&bytes) {
+                    switch action {
+                    case .startTLS: _ = machine.tlsCompleted(matched: Bool.random(using: &random))
+                    case .sendContent: machine.contentSent()
+                    default: break
+                    }
+                }
+                #expect(bytes.readableBytes < 4096)
+            }
+            _ = machine.connectionClosed()
+            #expect(machine.phase == .done || machine.phase == .idle)
+        }
     }
 
     @Test("content: dot-stuffing, CR LF everywhere, long lines folded with CR LF SPACE")

@@ -104,6 +104,9 @@ public struct SMTPClientSettings: Sendable {
     public var bindAddress: String
     /// `smtp_tcp_port` / `lmtp_tcp_port`: the port when the next hop names none.
     public var defaultPort: Int
+    /// `lmtp_assume_final`: an LMTP server's 250 after the dot is final delivery (DSN action
+    /// `delivered`) even when it does not announce DSN.
+    public var assumeFinal: Bool
     /// The addresses of `inet_interfaces` and `proxy_interfaces`: a server at one of them is
     /// ourselves ("mail for x loops back to myself"). Empty turns the check off.
     public var ownAddresses: Set<String>
@@ -172,6 +175,7 @@ public struct SMTPClientSettings: Sendable {
         bindAddress = names.string("bind_address", default: "")
         let portText = names.string("tcp_port", default: protocolKind == .lmtp ? "24" : "smtp")
         defaultPort = Self.port(portText) ?? (protocolKind == .lmtp ? 24 : 25)
+        assumeFinal = protocolKind == .lmtp && configuration.bool("lmtp_assume_final")
 
         if let host {
             ownAddresses = (try? RoutingSettings(configuration, host: host))?.ownAddresses ?? []
