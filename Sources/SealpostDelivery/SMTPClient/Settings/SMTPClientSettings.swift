@@ -196,6 +196,10 @@ public struct SMTPClientSettings: Sendable {
         if names.bool("tls_connection_reuse", default: false) {
             notes.append("\(prefix)_tls_connection_reuse: Sealpost reuses TLS connections in process (no tlsproxy); the parameter has no further effect")
         }
+        if tls.defaultLevel.isDANEBased {
+            notes.append("\(prefix)_tls_security_level = \(tls.defaultLevel.name): Sealpost's client does not look up TLSA records yet; "
+                + "dane acts as encrypt and dane-only defers")
+        }
         if connectionCacheOnDemand {
             notes.append("\(prefix)_connection_cache_on_demand: Sealpost keeps every connection for \(connectionCacheTimeLimit)s after delivery, not only for destinations with a backlog")
         }
