@@ -225,6 +225,15 @@ struct SMTPClientStateMachineTests {
         #expect(Self.failure(outcome)?.retryInPlaintext == true)
         #expect(Self.failure(outcome)?.text == "Cannot start TLS: handshake failure")
 
+        // The server hanging up during the handshake is a failed handshake too.
+        var hungUp = Self.machine(.may)
+        _ = Self.feed(&hungUp, "220 mx.example ESMTP\r\n")
+        _ = Self.feed(&hungUp, "250-mx.example\r\n250 STARTTLS\r\n")
+        _ = Self.feed(&hungUp, "220 2.0.0 Ready\r\n")
+        let (hungUpOutcome, _) = try #require(Self.finished(hungUp.connectionClosed()))
+        #expect(Self.failure(hungUpOutcome)?.text == "Cannot start TLS: handshake failure")
+        #expect(Self.failure(hungUpOutcome)?.retryInPlaintext == true)
+
         var encrypt = Self.machine(.encrypt)
         _ = Self.feed(&encrypt, "220 mx.example ESMTP\r\n")
         _ = Self.feed(&encrypt, "250-mx.example\r\n250 STARTTLS\r\n")
@@ -239,6 +248,15 @@ struct SMTPClientStateMachineTests {
         _ = Self.feed(&may, "220 mx.example ESMTP\r\n")
         _ = Self.feed(&may, "250-mx.example\r\n250 STARTTLS\r\n")
         #expect(Self.sent(Self.feed(&may, "454 4.7.0 TLS not available due to local problem\r\n")).hasPrefix("MAIL FROM:"))
+
+        // The server hanging up during the handshake is a failed handshake too.
+        var hungUp = Self.machine(.may)
+        _ = Self.feed(&hungUp, "220 mx.example ESMTP\r\n")
+        _ = Self.feed(&hungUp, "250-mx.example\r\n250 STARTTLS\r\n")
+        _ = Self.feed(&hungUp, "220 2.0.0 Ready\r\n")
+        let (hungUpOutcome, _) = try #require(Self.finished(hungUp.connectionClosed()))
+        #expect(Self.failure(hungUpOutcome)?.text == "Cannot start TLS: handshake failure")
+        #expect(Self.failure(hungUpOutcome)?.retryInPlaintext == true)
 
         var encrypt = Self.machine(.encrypt)
         _ = Self.feed(&encrypt, "220 mx.example ESMTP\r\n")

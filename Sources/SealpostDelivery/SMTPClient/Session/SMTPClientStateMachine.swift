@@ -145,6 +145,8 @@ public struct SMTPClientStateMachine {
             phase = .done
             return []
         }
+        // Postfix's TLS engine reports a connection lost mid-handshake as a failed handshake.
+        if phase == .tlsHandshake { return tlsFailed("lost connection") }
         return fail(SMTPSessionFailure(dsn: "4.4.2", text: "lost connection with \(configuration.peerName) while \(where_)"), polite: false)
     }
 
