@@ -190,7 +190,8 @@ final class QueuedTestMessage: @unchecked Sendable {
     }
 
     func request(transport: String = "smtp", nexthop: String, only indices: [Int]? = nil) throws -> DeliveryRequest {
-        let message = try store.open(id)
+        let store = store
+        let id = id
         let recipients = envelope.recipients.enumerated()
             .filter { indices?.contains($0.offset) ?? true }
             .map {
@@ -201,7 +202,12 @@ final class QueuedTestMessage: @unchecked Sendable {
         return DeliveryRequest(
             queueID: id, transport: transport, nexthop: nexthop, sender: envelope.sender, recipients: recipients,
             envelope: envelope, arrival: QueueTimestamp(seconds: 0), contentLength: content.utf8.count,
-            openContent: { () throws(QueueError) -> MessageContentReader in try message.content() })
+            openContent: { () throws(QueueError) -> MessageContentReader in
+                // The reader outlives the handle, so that the message is not held open between requests.
+                let message = try store.open(id)
+                defer { message.close() }
+                return try message.content()
+            })
     }
 }
 
