@@ -246,7 +246,7 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
     private func resolve(_ nexthop: MailNexthop) async -> Result<[SMTPTarget], ResolveFailure> {
         switch nexthop {
         case .unixSocket(let path):
-            return .success([SMTPTarget(hostname: "localhost", endpoint: .unix(path: path), isBestMX: true)])
+            return .success([SMTPTarget(hostname: settings.myHostname, endpoint: .unix(path: path), isBestMX: true)])
         case .host(let name, let port):
             return selfChecked(await hostTargets(name, port: port, isBestMX: true), name: name, port: port)
         case .mailDomain(let name, let port):

@@ -109,7 +109,7 @@ struct LMTPDovecotTests {
             #expect(result.status == .sent, "\(result)\n\(dovecot.log)")
             #expect(result.text.hasPrefix("250 2.0.0 <\(index == 0 ? "demo" : "other")@example.com> "), "\(result.text)")
             #expect(result.text.hasSuffix(" Saved"))
-            #expect(result.relay == dovecot.socketPath)
+            #expect(result.relay == "client.example.org[\(dovecot.socketPath)]")
             #expect(result.diagnostic?.hasPrefix("lmtp; 250 2.0.0") == true)
             // Dovecot announces no DSN, and lmtp_assume_final is off: relayed, as Postfix says.
             #expect(result.action == .relayed)
@@ -117,7 +117,7 @@ struct LMTPDovecotTests {
         let refused = try #require(byIndex[1])
         #expect(refused.status == .bounced)
         #expect(refused.dsn == "5.1.1")
-        #expect(refused.text == "host \(dovecot.socketPath) said: 550 5.1.1 <nobody@example.com> User doesn't exist: nobody@example.com (in reply to RCPT TO command)")
+        #expect(refused.text == "host client.example.org[\(dovecot.socketPath)] said: 550 5.1.1 <nobody@example.com> User doesn't exist: nobody@example.com (in reply to RCPT TO command)")
         for user in ["demo@example.com", "other@example.com"] {
             let mails = dovecot.delivered(to: user)
             #expect(mails.count == 1, "\(user): \(dovecot.log)")

@@ -34,19 +34,20 @@ struct SMTPTarget: Sendable, Hashable {
         return nil
     }
 
-    /// `host[addr]` (Postfix's `namaddr`); a UNIX-domain socket is named by its path.
+    /// `host[addr]` (Postfix's `namaddr`); a UNIX-domain socket is `myhostname[path]`, as
+    /// Postfix's lmtp(8) names it.
     var peerName: String {
         switch endpoint {
         case .inet(let address, _): "\(hostname)[\(address)]"
-        case .unix(let path): path
+        case .unix(let path): "\(hostname)[\(path)]"
         }
     }
 
-    /// `host[addr]:port` (Postfix's `namaddrport`, the log's `relay=`).
+    /// `host[addr]:port` (Postfix's `namaddrport`, the log's `relay=`); no port for a socket.
     var peerNameWithPort: String {
         switch endpoint {
         case .inet(let address, let port): "\(hostname)[\(address)]:\(port)"
-        case .unix(let path): path
+        case .unix(let path): "\(hostname)[\(path)]"
         }
     }
 }
