@@ -60,6 +60,12 @@ struct SMTPClientSettingsTests {
         #expect(settings.timeouts.helo == 7)
         #expect(settings.defaultPort == 24)
         #expect(settings.tls.defaultLevel == .may)
+        // The SMTP client's settings never leak into the LMTP client.
+        let separate = try SMTPClientSettings(
+            clientConfiguration("smtp_tls_wrappermode = yes\nsmtp_helo_timeout = 3s\nsmtp_tls_policy_maps = inline:{ x=encrypt }\n"), prefix: "lmtp")
+        #expect(!separate.tlsWrapperMode)
+        #expect(separate.timeouts.helo == 300)
+        #expect(separate.tlsPolicy == nil)
     }
 
     @Test("smtp_tls_policy_maps: exact next hop, then parent domains; levels and attributes")

@@ -242,17 +242,16 @@ public struct SMTPClientConfigurationError: Error, Sendable, CustomStringConvert
     public var description: String { parameter.isEmpty ? reason : "\(parameter): \(reason)" }
 }
 
-/// Reads `prefix_name` parameters, falling back to the `smtp_` name (Postfix's LMTP client shares
-/// several SMTP client parameters) and to Postfix's default when neither is catalogued.
+/// Reads `prefix_name` parameters, with Postfix's default when the name is not catalogued (the
+/// catalogue lacks some `lmtp_*` twins of `smtp_*` parameters). An LMTP client never reads an
+/// `smtp_*` value: `smtp_tls_wrappermode` for a relay host must not turn on TLS for Dovecot.
 private struct ParameterNames {
     let configuration: ServiceConfiguration
     let prefix: String
 
     func name(_ base: String) -> String? {
-        for candidate in ["\(prefix)_\(base)", "smtp_\(base)"] where configuration.values[candidate] != nil {
-            return candidate
-        }
-        return nil
+        let candidate = "\(prefix)_\(base)"
+        return configuration.values[candidate] != nil ? candidate : nil
     }
 
     func isSetDifferently(_ base: String, from value: String) -> Bool {
