@@ -96,13 +96,6 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
             size: request.contentLength, bodyType: request.envelope.bodyType, smtputf8: request.envelope.smtputf8,
             envelopeID: request.envelope.envelopeID, returnContent: request.envelope.returnContent)
 
-        let credentials: SASLCredentials?
-        do {
-            credentials = try lookUpCredentials(request: request, nexthop: nexthop)
-        } catch {
-            logger.warning("\(error)")
-            return .all(request, .deferred, dsn: "4.7.0", text: "\(label) client configuration problem: \(error)")
-        }
         let poolKey = "\(request.transport)|\(request.nexthop)|\(settings.sasl.senderDependent ? request.sender : "")"
 
         var collector = ResultCollector(request: request, label: label, assumeFinal: settings.assumeFinal)
@@ -138,6 +131,13 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
             let isFinal = position == addressLimit - 1
                 || (settings.mxSessionLimit > 0 && sessions + 1 >= settings.mxSessionLimit && !plaintextRetry)
             let effectiveLevel = plaintextRetry ? .none : level
+            let credentials: SASLCredentials?
+            do {
+                credentials = try lookUpCredentials(request: request, host: target.hostname)
+            } catch {
+                logger.warning("\(settings.prefix)_sasl_password_maps: \(error)")
+                return .all(request, .deferred, dsn: "4.7.0", text: "\(label) client configuration problem: \(error)")
+            }
             let configuration = SMTPClientSessionConfiguration(
                 protocolKind: settings.protocolKind, heloName: settings.heloName, myHostname: settings.myHostname,
                 peerName: target.peerName, nexthop: request.nexthop, tlsLevel: effectiveLevel,
@@ -214,17 +214,18 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
         }
     }
 
-    /// `smtp_sasl_password_maps`: the sender (with `smtp_sender_dependent_authentication`), then
-    /// the next hop as written, then the next hop's host name.
-    private func lookUpCredentials(request: DeliveryRequest, nexthop: MailNexthop) throws -> SASLCredentials? {
+    /// `smtp_sasl_password_maps` as Postfix's `smtp_sasl_passwd_lookup()` searches it: the sender
+    /// (with `smtp_sender_dependent_authentication`, SMTP only; the address, then `@domain`), the
+    /// host name of the server being tried, then the next hop as written (`[smtp.example]:587`).
+    private func lookUpCredentials(request: DeliveryRequest, host: String) throws -> SASLCredentials? {
         guard settings.sasl.enabled, let maps = settings.sasl.passwordMaps else { return nil }
         var keys: [String] = []
-        if settings.sasl.senderDependent && !request.sender.isEmpty {
+        if settings.protocolKind == .smtp && settings.sasl.senderDependent && !request.sender.isEmpty {
             keys.append(request.sender)
             if let at = request.sender.lastIndex(of: "@") { keys.append(String(request.sender[at...])) }
         }
+        keys.append(host)
         keys.append(request.nexthop)
-        keys.append(nexthop.name)
         for key in keys {
             if let found = try maps.lookup(key) {
                 guard let credentials = SASLCredentials(tableValue: found.value) else {

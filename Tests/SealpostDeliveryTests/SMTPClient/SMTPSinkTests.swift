@@ -175,6 +175,17 @@ extension SMTPSinkTests {
         let auth = try #require(dialogue.range(of: "AUTH PLAIN AHJlbGF5dXNlcgByZWxheXNlY3JldA=="), "\(dialogue)")
         let mail = try #require(dialogue.range(of: "MAIL FROM"))
         #expect(auth.lowerBound < mail.lowerBound)
+
+        // Keyed by the host name of the MX host being tried.
+        let byHost = try makeAgent("""
+            smtp_sasl_auth_enable = yes
+            smtp_sasl_security_options = noanonymous
+            smtp_sasl_password_maps = inline:{ mx.example.com=hostuser:hostpass }
+
+            """)
+        defer { byHost.shutdown() }
+        #expect(await byHost.deliver(try message.request(nexthop: "example.com:\(sink.port)")).results.first?.status == .sent)
+        #expect(waitUntil(timeout: 5) { sink.dialogue.contains("AUTH PLAIN AGhvc3R1c2VyAGhvc3RwYXNz") })
     }
 }
 
