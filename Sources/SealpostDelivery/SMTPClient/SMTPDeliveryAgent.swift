@@ -164,9 +164,12 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
                 position += 1
                 continue
             case .success(let (connection, result)):
-                if effectiveLevel == .may, Self.wantsPlaintextRetry(result) {
+                if effectiveLevel == .may, Self.wantsPlaintextRetry(result),
+                   QueueTimestamp.now().seconds - request.arrival.seconds >= Int64(settings.minimalBackoffTime)
+                {
                     // Postfix's RETRY_AS_PLAINTEXT: the same address once more, without STARTTLS,
-                    // not counted against smtp_mx_session_limit.
+                    // not counted against smtp_mx_session_limit; only for mail that has already
+                    // waited minimal_backoff_time (PLAINTEXT_FALLBACK_OK_AFTER_STARTTLS_FAILURE).
                     logger.info("\(request.queueID): \(Self.firstFailureText(result) ?? "TLS failed"); retrying \(target.peerNameWithPort) without TLS")
                     plaintextRetry = true
                     continue

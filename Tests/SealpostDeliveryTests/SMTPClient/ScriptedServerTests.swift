@@ -37,7 +37,7 @@ struct ScriptedServerTests {
         #expect(server.messages.first == "From: sender@client.example.org\nTo: b@example.com\nSubject: scripted\n\nbody\n")
     }
 
-    @Test("may: a failed TLS handshake is retried once in plaintext on the same server")
+    @Test("may: a failed TLS handshake is retried once in plaintext on the same server, for mail that has waited")
     func plaintextRetry() async throws {
         let server = try await ScriptedSMTPServer { _, line in
             // Agrees to STARTTLS, then hangs up: the handshake fails.
@@ -54,6 +54,12 @@ struct ScriptedServerTests {
         #expect(!server.commands.contains { $0.connection == 1 && $0.line == "STARTTLS" })
         #expect(log.messages.contains { $0.contains("Cannot start TLS: handshake failure; retrying mx.example.com[127.0.0.1]:\(server.port) without TLS") },
                 "\(log.messages)")
+
+        // A message that has not yet waited minimal_backoff_time is deferred instead, as in Postfix.
+        let fresh = try #require(await agent.deliver(try message.request(nexthop: "example.com:\(server.port)", arrival: .now())).results.first)
+        #expect(fresh.status == .deferred)
+        #expect(fresh.text == "Cannot start TLS: handshake failure")
+        #expect(server.messages.count == 1)
 
         // encrypt never falls back.
         let strict = try makeAgent("smtp_tls_security_level = encrypt\nsmtp_connection_cache_on_demand = no\n")

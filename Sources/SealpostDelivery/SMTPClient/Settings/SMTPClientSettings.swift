@@ -104,6 +104,10 @@ public struct SMTPClientSettings: Sendable {
     public var bindAddress: String
     /// `smtp_tcp_port` / `lmtp_tcp_port`: the port when the next hop names none.
     public var defaultPort: Int
+    /// `minimal_backoff_time`: at `may`, a failed handshake is retried in plaintext only for a
+    /// message that has waited at least this long (Postfix's PREACTIVE_DELAY test), so that a
+    /// server with a passing TLS problem is not given mail in clear at once.
+    public var minimalBackoffTime: Int
     /// `lmtp_assume_final`: an LMTP server's 250 after the dot is final delivery (DSN action
     /// `delivered`) even when it does not announce DSN.
     public var assumeFinal: Bool
@@ -176,6 +180,7 @@ public struct SMTPClientSettings: Sendable {
         let portText = names.string("tcp_port", default: protocolKind == .lmtp ? "24" : "smtp")
         defaultPort = Self.port(portText) ?? (protocolKind == .lmtp ? 24 : 25)
         assumeFinal = protocolKind == .lmtp && configuration.bool("lmtp_assume_final")
+        minimalBackoffTime = configuration.seconds("minimal_backoff_time")
 
         if let host {
             ownAddresses = (try? RoutingSettings(configuration, host: host))?.ownAddresses ?? []

@@ -189,7 +189,10 @@ final class QueuedTestMessage: @unchecked Sendable {
         self.content = content
     }
 
-    func request(transport: String = "smtp", nexthop: String, only indices: [Int]? = nil) throws -> DeliveryRequest {
+    /// A request for this message; `arrival` defaults to long ago (a message that has waited).
+    func request(
+        transport: String = "smtp", nexthop: String, only indices: [Int]? = nil, arrival: QueueTimestamp = QueueTimestamp(seconds: 0)
+    ) throws -> DeliveryRequest {
         let store = store
         let id = id
         let recipients = envelope.recipients.enumerated()
@@ -201,7 +204,7 @@ final class QueuedTestMessage: @unchecked Sendable {
             }
         return DeliveryRequest(
             queueID: id, transport: transport, nexthop: nexthop, sender: envelope.sender, recipients: recipients,
-            envelope: envelope, arrival: QueueTimestamp(seconds: 0), contentLength: content.utf8.count,
+            envelope: envelope, arrival: arrival, contentLength: content.utf8.count,
             openContent: { () throws(QueueError) -> MessageContentReader in
                 // The reader outlives the handle, so that the message is not held open between requests.
                 let message = try store.open(id)
