@@ -75,7 +75,7 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
         }
         if let policy, !policy.unappliedAttributes.isEmpty {
             logger.warning(
-                "\(settings.prefix)_tls_policy_maps: attributes \(policy.unappliedAttributes.joined(separator: ", ")) for \(request.nexthop) are not applied per destination by Sealpost; the main.cf values are used")
+                "\(settings.prefix)_tls_policy_maps: attributes \(policy.unappliedAttributes.joined(separator: ", ")) for \(request.nexthop) are not implemented by Sealpost and have no effect")
         }
         var level = policy?.level ?? settings.tls.defaultLevel
         if settings.tlsWrapperMode && level < .encrypt { level = .encrypt }
@@ -208,7 +208,8 @@ public final class SMTPDeliveryAgent: DeliveryAgent {
         }
         let destination = TLSClientDestination(
             nexthop: nexthop.name, hostname: target.hostname, address: address, port: port, level: level,
-            matchNames: policy?.matchNames, fingerprints: policy?.fingerprints, serverName: policy?.serverName)
+            matchNames: policy?.matchNames, fingerprints: policy?.fingerprints, serverName: policy?.serverName,
+            protocols: policy?.protocols, cipherGrade: policy?.cipherGrade, exclusions: policy?.exclusions ?? [])
         let timeout = settings.timeouts.startTLS
         return {
             try TLSHandler(

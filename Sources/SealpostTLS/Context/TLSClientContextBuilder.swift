@@ -1,4 +1,5 @@
 import Logging
+import SealpostConfig
 internal import COpenSSL
 internal import CSealpostShims
 
@@ -23,12 +24,22 @@ public struct TLSClientDestination: Sendable, Hashable {
     public var daneBaseDomain: String?
     /// A per-destination `servername=`; nil uses `smtp_tls_servername`.
     public var serverName: TLSServerNameChoice?
+    /// A per-destination `protocols=` (`smtp_tls_policy_maps`); nil uses the level's protocol list.
+    public var protocols: TLSProtocolSelection?
+    /// A per-destination `ciphers=` grade; nil uses the level's grade.
+    public var cipherGrade: TLSCipherGrade?
+    /// A per-destination `exclude=` list, added to the level's exclusions.
+    public var exclusions: [String]
 
     public init(
         nexthop: String, hostname: String, address: String, port: Int = 25, level: TLSClientSecurityLevel? = nil,
         matchNames: [String]? = nil, fingerprints: [[UInt8]]? = nil, tlsaRecords: [TLSARecord] = [],
-        daneBaseDomain: String? = nil, serverName: TLSServerNameChoice? = nil
+        daneBaseDomain: String? = nil, serverName: TLSServerNameChoice? = nil, protocols: TLSProtocolSelection? = nil,
+        cipherGrade: TLSCipherGrade? = nil, exclusions: [String] = []
     ) {
+        self.protocols = protocols
+        self.cipherGrade = cipherGrade
+        self.exclusions = exclusions
         self.nexthop = nexthop
         self.hostname = hostname
         self.address = address
@@ -103,11 +114,11 @@ extension TLSContext {
     public func sessionCacheKey(for destination: TLSClientDestination) -> String? {
         guard let settings = state.clientSettings else { return nil }
         let level = destination.level ?? settings.defaultLevel
-        let ciphers = (try? settings.cipherPolicy(for: level).cipherString) ?? ""
+        let ciphers = (try? settings.cipherPolicy(for: level, destination: destination).cipherString) ?? ""
         let names = destination.matchNames ?? settings.matchNames(for: level)
         let fingerprints = level == .fingerprint ? (destination.fingerprints ?? settings.fingerprints) : []
         return "\(settings.prefix):\(destination.nexthop):\(destination.port)&\(destination.hostname)&\(destination.address)"
-            + "&\(level.name)&\(settings.protocols(for: level).selection.text)&\(ciphers)"
+            + "&\(level.name)&\(settings.protocols(for: level, destination: destination).selection.text)&\(ciphers)"
             + "&\(serverName(for: destination, settings: settings, level: level) ?? "")"
             + "&\(names.joined(separator: ":"))&\(fingerprints.map(Digest.lowercaseHex).joined(separator: ":"))"
             + "&\(destination.tlsaRecords.map(\.description).joined(separator: ","))"
@@ -131,11 +142,11 @@ extension TLSContext {
             connection.logMask = state.logMask.union(.untrusted)
         }
 
-        let protocols = settings.protocols(for: level)
+        let protocols = settings.protocols(for: level, destination: destination)
         if !protocols.apply(toConnection: ssl) {
             state.log(ssl: ssl, mask: .summary) { "\($0): error setting TLS version bounds from \(protocols.parameter)" }
         }
-        try settings.cipherPolicy(for: level).apply(toConnection: ssl)
+        try settings.cipherPolicy(for: level, destination: destination).apply(toConnection: ssl)
 
         var sni = serverName(for: destination, settings: settings, level: level)
         switch level {

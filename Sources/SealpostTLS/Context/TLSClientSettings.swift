@@ -201,6 +201,27 @@ public struct TLSClientSettings: Sendable {
             lists: cipherLists, exclusions: list.filter { !$0.names.isEmpty })
     }
 
+    /// The protocol list for a destination: its own `protocols=` from `smtp_tls_policy_maps`, else the level's.
+    public func protocols(for level: TLSClientSecurityLevel, destination: TLSClientDestination) -> TLSProtocolPolicy {
+        guard let selection = destination.protocols else { return protocols(for: level) }
+        return TLSProtocolPolicy(parameter: "\(prefix)_tls_policy_maps", selection: selection)
+    }
+
+    /// The cipher policy for a destination: its `ciphers=` grade and `exclude=` list from
+    /// `smtp_tls_policy_maps` on top of the level's (Postfix's `tls_client_start()` props).
+    public func cipherPolicy(for level: TLSClientSecurityLevel, destination: TLSClientDestination)
+        throws(TLSConfigurationError) -> TLSCipherPolicy
+    {
+        guard destination.cipherGrade != nil || !destination.exclusions.isEmpty else { return try cipherPolicy(for: level) }
+        var policy = try cipherPolicy(for: level, grade: destination.cipherGrade)
+        if !destination.exclusions.isEmpty {
+            policy = try TLSCipherPolicy(
+                grade: policy.grade, gradeParameter: policy.gradeParameter, lists: cipherLists,
+                exclusions: policy.exclusions + [TLSCipherExclusion(origin: "\(prefix)_tls_policy_maps", names: destination.exclusions)])
+        }
+        return policy
+    }
+
     /// The name strategies or patterns for a level (`verify` / `secure`); empty for other levels.
     public func matchNames(for level: TLSClientSecurityLevel) -> [String] {
         switch level {

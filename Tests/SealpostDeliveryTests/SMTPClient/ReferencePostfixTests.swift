@@ -122,6 +122,17 @@ struct ReferencePostfixTests {
         #expect(resumed.count == 1, "\(log.messages)")
     }
 
+    @Test("policy table protocols= and ciphers=: TLSv1.2 for this destination only, as Postfix's Received header shows")
+    func policyProtocols() async throws {
+        guard let postfix = try ReferencePostfix.start() else { return }
+        defer { postfix.stop() }
+        let result = try await Self.deliver(
+            postfix, main: "smtp_tls_policy_maps = inline:{ { example.com:\(postfix.port) = encrypt protocols=TLSv1.2 ciphers=high exclude=aNULL } }\n")
+        #expect(result.status == .sent, "\(result)")
+        #expect(waitUntil(timeout: 20) { postfix.delivered.count == 1 })
+        #expect(postfix.delivered.first?.contains("(using TLSv1.2 with cipher") == true, "\(postfix.delivered)")
+    }
+
     @Test("an unknown user: bounced with Postfix's 550 text, in reply to RCPT TO")
     func unknownUser() async throws {
         guard let postfix = try ReferencePostfix.start() else { return }

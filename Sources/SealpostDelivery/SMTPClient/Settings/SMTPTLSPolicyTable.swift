@@ -10,8 +10,14 @@ public struct SMTPTLSPolicy: Sendable, Hashable {
     public var matchNames: [String]?
     public var fingerprints: [[UInt8]]?
     public var serverName: TLSServerNameChoice?
-    /// Attributes Postfix accepts that Sealpost does not apply per destination yet
-    /// (`protocols=`, `ciphers=`, `exclude=`, `tafile=`, `connection_reuse=`), kept for the warning.
+    /// `protocols=` (`!SSLv3:!TLSv1`, `>=TLSv1.2`).
+    public var protocols: TLSProtocolSelection?
+    /// `ciphers=` (a grade: `high`, `medium`, …).
+    public var cipherGrade: TLSCipherGrade?
+    /// `exclude=` (OpenSSL cipher names separated by colons).
+    public var exclusions: [String] = []
+    /// Attributes Postfix accepts that Sealpost does not apply (`tafile=`, `connection_reuse=`,
+    /// `enable_rpk=`), kept for the warning.
     public var unappliedAttributes: [String]
 
     /// Parses a table value; `key` and `parameter` name the entry in errors.
@@ -41,7 +47,21 @@ public struct SMTPTLSPolicy: Sendable, Hashable {
                 case "": serverName = TLSServerNameChoice.none
                 default: serverName = .literal(attribute)
                 }
-            case "protocols", "ciphers", "exclude", "tafile", "connection_reuse", "enable_rpk":
+            case "protocols":
+                guard let selection = TLSProtocolSelection.parse(attribute) else {
+                    throw SMTPClientConfigurationError(
+                        parameter: parameter, reason: "\(parameter): invalid protocols \"\(attribute)\" for \"\(key)\"")
+                }
+                protocols = selection
+            case "ciphers":
+                guard let grade = TLSCipherGrade(rawValue: attribute.lowercased()) else {
+                    throw SMTPClientConfigurationError(
+                        parameter: parameter, reason: "\(parameter): invalid cipher grade \"\(attribute)\" for \"\(key)\"")
+                }
+                cipherGrade = grade
+            case "exclude":
+                exclusions += attribute.split(whereSeparator: { $0 == ":" || $0 == " " }).map(String.init)
+            case "tafile", "connection_reuse", "enable_rpk":
                 unappliedAttributes.append(name)
             default:
                 throw SMTPClientConfigurationError(
