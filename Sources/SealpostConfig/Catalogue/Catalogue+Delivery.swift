@@ -10,19 +10,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "relayhost", .list, default: "",
             "next hop for mail to other domains; empty means direct delivery to the MX hosts",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "transport_maps", .tables, default: "",
             "tables choosing the transport and next hop by recipient address or domain",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "default_transport", .string, default: "smtp",
             "transport for domains outside every other address class",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "relay_transport", .string, default: "relay",
             "transport for mail to relay_domains",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "local_transport", .string, default: "local:$myhostname",
             "transport for mail to mydestination domains",
@@ -64,7 +64,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_address_preference", .choice(["ipv4", "ipv6", "any"]), default: "any",
             "IP version tried first when a server has both: ipv4, ipv6 or any",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_balance_inet_protocols", .boolean, default: "yes",
             "mix IPv4 and IPv6 addresses in the list of addresses to try",
@@ -72,11 +72,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_mx_address_limit", .integer, default: "5",
             "most server addresses tried for one delivery; 0 means no limit",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_mx_session_limit", .integer, default: "2",
             "most SMTP sessions for one delivery before it is deferred; 0 means no limit",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_randomize_addresses", .boolean, default: "yes",
             "shuffle server addresses of equal MX preference",
@@ -90,7 +90,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_bind_address", .string, default: "",
             "local IPv4 address outgoing connections come from",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_bind_address6", .string, default: "",
             "local IPv6 address outgoing connections come from",
@@ -98,19 +98,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_tcp_port", .string, default: "smtp",
             "server port or service name used when the next hop names none",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_helo_name", .string, default: "$myhostname",
             "name sent in HELO and EHLO",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_skip_5xx_greeting", .boolean, default: "yes",
             "move on to the next server when one greets with a 5xx reply",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_line_length_limit", .size, default: "998",
             "longest line sent; longer lines are folded; 0 means no limit",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_discard_ehlo_keywords", .list, default: "",
             "EHLO keywords of servers that the client ignores",
@@ -126,7 +126,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_sender_dependent_authentication", .boolean, default: "no",
             "choose the SASL login by sender address",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_skip_quit_response", .boolean, default: "yes",
             "close the connection without waiting for the reply to QUIT",
@@ -136,15 +136,15 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_connect_timeout", .time(defaultUnit: "s"), default: "30s",
             "time limit for making a TCP connection; 0 leaves it to the operating system",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_helo_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the greeting and the reply to HELO or EHLO",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_starttls_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the TLS handshake and shutdown",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_xforward_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to XFORWARD",
@@ -152,31 +152,31 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_mail_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to MAIL FROM",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_rcpt_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to RCPT TO",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_data_init_timeout", .time(defaultUnit: "s"), default: "120s",
             "time limit for the reply to DATA",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_data_xfer_timeout", .time(defaultUnit: "s"), default: "180s",
             "time limit for sending each part of the message content",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_data_done_timeout", .time(defaultUnit: "s"), default: "600s",
             "time limit for the reply after the message content",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_rset_timeout", .time(defaultUnit: "s"), default: "20s",
             "time limit for the reply to RSET",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_quit_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to QUIT",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
 
         // MARK: - SMTP client: connection reuse
         ParameterDefinition(
@@ -190,41 +190,41 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_connection_cache_time_limit", .time(defaultUnit: "s"), default: "2s",
             "how long an unused connection is kept open",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_connection_reuse_time_limit", .time(defaultUnit: "s"), default: "300s",
             "age after which a connection is no longer reused",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "smtp_connection_reuse_count_limit", .integer, default: "0",
             "deliveries after which a connection is no longer reused; 0 means no limit",
-            status: .planned(.delivery)),
+            status: .implemented),
 
         // MARK: - LMTP client
         ParameterDefinition(
             "lmtp_lhlo_name", .string, default: "$myhostname",
             "name sent in LHLO",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_tcp_port", .string, default: "24",
             "LMTP server port or service name used when the next hop names none",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_assume_final", .boolean, default: "no",
             "treat a successful LMTP delivery as final delivery in delivery status notifications",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_connect_timeout", .time(defaultUnit: "s"), default: "0s",
             "time limit for making an LMTP connection; 0 leaves it to the operating system",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_lhlo_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the greeting and the reply to LHLO",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_starttls_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the LMTP TLS handshake and shutdown",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_xforward_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to XFORWARD over LMTP",
@@ -232,31 +232,31 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "lmtp_mail_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to MAIL FROM over LMTP",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_rcpt_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to RCPT TO over LMTP",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_data_init_timeout", .time(defaultUnit: "s"), default: "120s",
             "time limit for the reply to DATA over LMTP",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_data_xfer_timeout", .time(defaultUnit: "s"), default: "180s",
             "time limit for sending each part of the message content over LMTP",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_data_done_timeout", .time(defaultUnit: "s"), default: "600s",
             "time limit for the per-recipient replies after the message content",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_rset_timeout", .time(defaultUnit: "s"), default: "20s",
             "time limit for the reply to RSET over LMTP",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "lmtp_quit_timeout", .time(defaultUnit: "s"), default: "300s",
             "time limit for the reply to QUIT over LMTP",
-            status: .planned(.delivery), minimum: 1),
+            status: .implemented, minimum: 1),
 
         // MARK: - Local delivery
         ParameterDefinition(

@@ -67,19 +67,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_sasl_auth_enable", .boolean, default: "no",
             "log in to servers that offer AUTH",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_sasl_password_maps", .tables, default: "",
             "tables of username:password per destination or sender",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_sasl_security_options", .list, default: "noplaintext, noanonymous",
             "mechanism properties required on unencrypted sessions",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_sasl_tls_security_options", .list, default: "$smtp_sasl_security_options",
             "mechanism properties required over TLS without a verified server",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_sasl_tls_verified_security_options", .list, default: "$smtp_sasl_tls_security_options",
             "mechanism properties required over TLS with a verified server",
@@ -87,7 +87,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_sasl_mechanism_filter", .list, default: "",
             "which of the server's mechanisms the client may use",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_sasl_auth_cache_name", .tables, default: "",
             "table remembering failed logins, so that mail is not retried with a bad password",
@@ -99,7 +99,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_sasl_auth_soft_bounce", .boolean, default: "yes",
             "defer mail instead of bouncing it when a login is rejected",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_sasl_type", .string, default: "cyrus",
             "SASL plug-in of the client (Postfix only has cyrus)",
@@ -117,19 +117,19 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "lmtp_sasl_auth_enable", .boolean, default: "no",
             "log in to LMTP servers that offer AUTH",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_sasl_password_maps", .tables, default: "",
             "tables of username:password per LMTP destination or sender",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_sasl_security_options", .list, default: "noplaintext, noanonymous",
             "mechanism properties required on unencrypted LMTP sessions",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_sasl_tls_security_options", .list, default: "$lmtp_sasl_security_options",
             "mechanism properties required over LMTP TLS without a verified server",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_sasl_tls_verified_security_options", .list, default: "$lmtp_sasl_tls_security_options",
             "mechanism properties required over LMTP TLS with a verified server",
@@ -137,7 +137,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "lmtp_sasl_mechanism_filter", .list, default: "",
             "which of the LMTP server's mechanisms the client may use",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_sasl_auth_cache_name", .tables, default: "",
             "table remembering failed LMTP logins",
@@ -149,7 +149,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "lmtp_sasl_auth_soft_bounce", .boolean, default: "yes",
             "defer mail instead of bouncing it when an LMTP login is rejected",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_sasl_type", .string, default: "cyrus",
             "SASL plug-in of the LMTP client",

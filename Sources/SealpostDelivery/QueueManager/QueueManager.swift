@@ -42,6 +42,8 @@ public actor QueueManager {
     private var queued: Set<QueueID> = []
     /// Messages being delivered now.
     private var inFlight: Set<QueueID> = []
+    /// When messages being delivered now are to be tried next, once their delivery ends.
+    private var afterDelivery: [QueueID: QueueTimestamp] = [:]
     /// Deferred messages and when they are due.
     private var deferred = DueHeap()
     /// Messages a flush asked for: `defer_transports` does not hold them back on their next try.
@@ -75,9 +77,14 @@ public actor QueueManager {
         events?.yield()
     }
 
-    /// A message that needs no attempt before `time` (from recovery or a deferral).
+    /// A message that needs no attempt before `time` (from recovery or a deferral). A message
+    /// being delivered now is scheduled when its delivery ends.
     public func schedule(_ id: QueueID, at time: QueueTimestamp) {
-        guard !inFlight.contains(id), !queued.contains(id) else { return }
+        guard !queued.contains(id) else { return }
+        if inFlight.contains(id) {
+            afterDelivery[id] = time
+            return
+        }
         deferred.set(id, time)
         events?.yield()
     }
@@ -176,6 +183,7 @@ public actor QueueManager {
     private func finished(_ id: QueueID) {
         inFlight.remove(id)
         flushing.remove(id)
+        if let time = afterDelivery.removeValue(forKey: id) { schedule(id, at: time) }
         events?.yield()
     }
 

@@ -1,5 +1,8 @@
 import Logging
+import NIOCore
+import NIOPosix
 import SealpostConfig
+import SealpostDNS
 import SealpostDelivery
 import SealpostLog
 import SealpostRouting
@@ -16,8 +19,12 @@ struct DeliveryTransports: Sendable {
 
     /// The agent commands Sealpost has, and the transport names that use them by default.
     static let builtIn: [String: String] = [
-        "virtual": "virtual", "local": "local", "error": "error", "discard": "discard", "retry": "error",
+        "smtp": "smtp", "relay": "smtp", "lmtp": "lmtp", "virtual": "virtual", "local": "local", "error": "error",
+        "discard": "discard", "retry": "error",
     ]
+
+    /// The SMTP and LMTP agents, whose cached connections are closed when they are replaced.
+    private(set) var clients: [SMTPDeliveryAgent] = []
 
     /// Problems start-up reports: transports that are set up but cannot deliver as configured.
     private(set) var warnings: [String] = []
@@ -32,9 +39,22 @@ struct DeliveryTransports: Sendable {
             _ = command
             configured[name] = configuration.global
         }
+        let resolver = StubResolver(configuration: .system(), group: MultiThreadedEventLoopGroup.singleton)
         for (name, service) in configured {
             let command = service.service?.command ?? Self.builtIn[name] ?? name
+            let logger = MailServices.logger(sink: sink, configuration: service, process: command)
             switch command {
+            case "smtp", "lmtp":
+                do {
+                    let settings = try SMTPClientSettings(service, prefix: command, host: configuration.host)
+                    for note in settings.startupNotes { warnings.append("\(name) transport: \(note)") }
+                    let agent = try SMTPDeliveryAgent(settings: settings, resolver: resolver, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+                    agents[name] = agent
+                    clients.append(agent)
+                } catch {
+                    warnings.append("\(name) transport: \(error); its mail is deferred until that is fixed")
+                    agents[name] = UnavailableDeliveryAgent(reason: "mail system configuration error: \(error)")
+                }
             case "virtual":
                 agents[name] = VirtualTransportAgent(agent: VirtualDeliveryAgent(settings: try VirtualDeliveryAgent.Settings(service)))
             case "local":
@@ -60,7 +80,7 @@ struct DeliveryTransports: Sendable {
             default:
                 continue
             }
-            loggers[name] = MailServices.logger(sink: sink, configuration: service, process: command)
+            loggers[name] = logger
         }
         fallbackLogger = MailServices.logger(sink: sink, configuration: configuration.global, process: "qmgr")
     }
@@ -83,7 +103,16 @@ final class TransportTable: Sendable {
     }
 
     func replace(with transports: DeliveryTransports) {
-        current.withLock { $0 = transports }
+        let old = current.withLock { current in
+            defer { current = transports }
+            return current
+        }
+        for client in old.clients { client.shutdown() }
+    }
+
+    /// Closes the SMTP and LMTP clients' cached connections.
+    func shutdown() {
+        for client in current.withLock({ $0.clients }) { client.shutdown() }
     }
 
     func agent(for transport: String) -> (any DeliveryAgent)? { current.withLock { $0.agent(for: transport) } }

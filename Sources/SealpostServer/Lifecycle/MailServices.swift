@@ -129,6 +129,7 @@ public final class MailServices: Sendable {
         queueManagerTrigger.close()
         pickupTrigger.close()
         await queueManager.finish()
+        transports.shutdown()
     }
 
     /// Builds new contexts from `configuration` and gives them to the listeners: certificates,

@@ -100,9 +100,9 @@ func configuration(main: String, master: String = "", directory: String = "/etc/
     }
 
     @Test func plannedParametersSaySoWhenSet() {
-        let config = configuration(main: "relayhost = [smarthost.example]:587\n")
+        let config = configuration(main: "smtp_fallback_relay = [backup.example]:587\n")
         #expect(config.diagnostics.contains {
-            $0.code == "not-implemented" && $0.severity == .warning && $0.message.hasPrefix("relayhost is not implemented")
+            $0.code == "not-implemented" && $0.severity == .warning && $0.message.hasPrefix("smtp_fallback_relay is not implemented")
         })
     }
 
