@@ -49,6 +49,10 @@ extension ParameterCatalogue {
             "domains accepted from anywhere and passed on to other servers (the relay class)",
             status: .implemented),
         ParameterDefinition(
+            "fast_flush_domains", .list, default: "$relay_domains",
+            "domains whose deferred mail a client may ask to be delivered now with ETRN",
+            status: .implemented),
+        ParameterDefinition(
             "relay_recipient_maps", .tables, default: "",
             "tables of valid recipients in relay_domains; others are rejected at RCPT TO",
             status: .implemented),

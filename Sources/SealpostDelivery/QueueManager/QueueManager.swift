@@ -48,6 +48,8 @@ public actor QueueManager {
     private var deferred = DueHeap()
     /// Messages a flush asked for: `defer_transports` does not hold them back on their next try.
     private var flushing: Set<QueueID> = []
+    /// Messages that were being delivered when a flush came: tried again as soon as they finish.
+    private var flushAfterDelivery: Set<QueueID> = []
     private var destinations: [DestinationKey: DestinationState] = [:]
     private var slotWaiters: [DestinationKey: [CheckedContinuation<String?, Never>]] = [:]
     private var events: AsyncStream<Void>.Continuation?
@@ -100,6 +102,7 @@ public actor QueueManager {
                 flushing.insert(id)
                 enqueue(id)
             }
+            flushAfterDelivery.formUnion(inFlight)
         case .scanAll:
             scan(.active)
             scan(.deferred)
@@ -183,7 +186,13 @@ public actor QueueManager {
     private func finished(_ id: QueueID) {
         inFlight.remove(id)
         flushing.remove(id)
-        if let time = afterDelivery.removeValue(forKey: id) { schedule(id, at: time) }
+        let next = afterDelivery.removeValue(forKey: id)
+        if flushAfterDelivery.remove(id) != nil, next != nil {
+            flushing.insert(id)
+            enqueue(id)
+        } else if let next {
+            schedule(id, at: next)
+        }
         events?.yield()
     }
 

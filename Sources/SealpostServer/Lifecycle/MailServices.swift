@@ -86,7 +86,8 @@ public final class MailServices: Sendable {
             guard let endpoint = service.endpoint, let key = service.service?.key else { continue }
             let context = try Self.makeContext(
                 for: service, key: key, configuration: configuration, queue: queue, authThrottle: authThrottle, sink: sink,
-                onCommitted: { id in Task { await manager.enqueue(id) } })
+                onCommitted: { id in Task { await manager.enqueue(id) } },
+                onFlush: { _ in Task { await manager.handle(.flushDeferred) } })
             let hosts = Self.listenHosts(endpoint: endpoint, service: service)
             let listener = try await SMTPListener.bind(context: context, hosts: hosts, port: endpoint.port, group: group)
             log.info("service \(key): listening on \(listener.boundAddresses.joined(separator: ", "))")
@@ -152,7 +153,8 @@ public final class MailServices: Sendable {
             listener.replace(
                 try Self.makeContext(
                     for: service, key: key, configuration: configuration, queue: queue, authThrottle: authThrottle, sink: sink,
-                    onCommitted: { id in Task { await manager.enqueue(id) } }))
+                    onCommitted: { id in Task { await manager.enqueue(id) } },
+                onFlush: { _ in Task { await manager.handle(.flushDeferred) } }))
         }
         for listener in listeners where !seen.contains(listener.serviceKey) {
             warnings.append("service \(listener.serviceKey) was removed from master.cf; it stops with the next restart")
@@ -221,7 +223,8 @@ public final class MailServices: Sendable {
 
     static func makeContext(
         for service: ServiceConfiguration, key: String, configuration: Configuration, queue: QueueStore,
-        authThrottle: SharedAuthenticationThrottle, sink: LogSink, onCommitted: @escaping @Sendable (QueueID) -> Void
+        authThrottle: SharedAuthenticationThrottle, sink: LogSink, onCommitted: @escaping @Sendable (QueueID) -> Void,
+        onFlush: @escaping @Sendable (String) -> Void
     ) throws -> SMTPServiceContext {
         let log = Self.logger(sink: sink, configuration: service, process: "smtpd")
         let parts = try components(for: service, configuration: configuration, log: log)
@@ -242,7 +245,17 @@ public final class MailServices: Sendable {
             saslExempt: { address, name in (try? saslExceptions.matches(name: name, address: address)) ?? false },
             bareNewlineExempt: { address, name in (try? bareNewlineExclusions.matches(name: name, address: address)) ?? false },
             noopCommands: parts.noopCommands, forbiddenCommands: parts.forbiddenCommands,
-            sink: sink, onCommitted: onCommitted)
+            sink: sink, onCommitted: onCommitted,
+            fastFlushDomains: try Self.fastFlushDomains(service), onFlush: onFlush)
+    }
+
+    /// `fast_flush_domains` as a domain list (nil when empty: ETRN is refused for every site).
+    static func fastFlushDomains(_ service: ServiceConfiguration) throws -> MatchList? {
+        let words = service.list("fast_flush_domains")
+        guard !words.isEmpty else { return nil }
+        let parentMatches = service.list("parent_domain_matches_subdomains").contains("fast_flush_domains")
+        return try MatchList(
+            parameter: "fast_flush_domains", value: words.joined(separator: ", "), style: .domain(parentMatchesSubdomains: parentMatches))
     }
 
     /// The addresses a service listens on: its own host, or each of `inet_interfaces` (`all`

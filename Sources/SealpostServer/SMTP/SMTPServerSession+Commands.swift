@@ -272,9 +272,15 @@ extension SMTPServerSession {
             await replyError(policyReplyLines(rejection))
             return
         }
-        // Fast flush of deferred mail arrives with the scheduler; until then nothing is queued
-        // for a remote site, so there is nothing to flush.
-        await replyError("458 Unable to queue messages")
+        // smtpd.c etrn_cmd() and flush_send_site(): only sites of fast_flush_domains may ask.
+        // Sealpost keeps no per-site list of deferred mail: the whole deferred queue is tried.
+        let site = domain.hasPrefix("@") ? String(domain.dropFirst()) : domain
+        guard let sites = service.fastFlushDomains, (try? sites.matches(site)) == true else {
+            await replyError("459 4.3.0 <\(domain)>: service unavailable")
+            return
+        }
+        service.onFlush(site)
+        reply("250 Queuing started")
     }
 
     // MARK: - Helpers

@@ -33,6 +33,10 @@ public final class SMTPServiceContext: Sendable {
     public let forbiddenCommands: MatchList
     /// Where committed messages go for delivery.
     public let onCommitted: @Sendable (QueueID) -> Void
+    /// `fast_flush_domains`: the sites ETRN may ask for; nil when none.
+    public let fastFlushDomains: MatchList?
+    /// Asks the queue manager to deliver the deferred mail now (ETRN).
+    public let onFlush: @Sendable (String) -> Void
 
     /// `syslog_name/smtpd`, `…/cleanup`, `…/qmgr` (pflogsumm counts by these names).
     let smtpdLog: Logger
@@ -46,7 +50,8 @@ public final class SMTPServiceContext: Sendable {
         saslExempt: @escaping @Sendable (String, String) -> Bool,
         bareNewlineExempt: @escaping @Sendable (String, String) -> Bool,
         noopCommands: MatchList, forbiddenCommands: MatchList,
-        sink: LogSink, onCommitted: @escaping @Sendable (QueueID) -> Void
+        sink: LogSink, onCommitted: @escaping @Sendable (QueueID) -> Void,
+        fastFlushDomains: MatchList? = nil, onFlush: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.serviceKey = serviceKey
         self.settings = settings
@@ -63,6 +68,8 @@ public final class SMTPServiceContext: Sendable {
         self.noopCommands = noopCommands
         self.forbiddenCommands = forbiddenCommands
         self.onCommitted = onCommitted
+        self.fastFlushDomains = fastFlushDomains
+        self.onFlush = onFlush
         func logger(_ process: String) -> Logger {
             let name = "\(settings.syslogName)/\(process)"
             return Logger(label: "sealpost.\(process)") { _ in PostfixLogHandler(sink: sink, programName: name) }

@@ -93,4 +93,37 @@ import Testing
         #expect(try queue(["list"]).standardOutput.contains("Mail queue is empty"))
         #expect(instance.stop() == 0)
     }
+
+    @Test("ETRN for a site of fast_flush_domains retries the deferred mail; other sites get 459")
+    func etrnFlushesDeferredMail() throws {
+        let instance = try MailInstance(mainExtra: """
+            relay_domains = later.example
+            smtpd_reject_unlisted_recipient = no
+            transport_maps = inline:{ { later.example = retry:4.4.1 the remote side is not ready } }
+            minimal_backoff_time = 1h
+            maximal_backoff_time = 2h
+            """)
+        try instance.start()
+        try Self.send(instance, from: "demo@example.test", to: "someone@later.example", subject: "etrn")
+        #expect(instance.waitForLog("status=deferred (the remote side is not ready)", timeout: 20))
+        // Wait until the deferral is on disk and the manager has let go of the message.
+        #expect(waitUntil(timeout: 10) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: instance.directory + "/queue/deferred")) ?? []).count == 1
+        })
+        usleep(300_000)
+        let before = instance.log.components(separatedBy: "status=deferred (the remote side is not ready)").count
+        let replies = try python(
+            """
+            import smtplib
+            client = smtplib.SMTP("127.0.0.1", \(instance.smtpPort), timeout=10)
+            client.ehlo("client.example")
+            print(client.docmd("ETRN", "elsewhere.example"))
+            print(client.docmd("ETRN", "later.example"))
+            client.quit()
+            """)
+        #expect(replies.contains("(459, b'4.3.0 <elsewhere.example>: service unavailable')"), "\(replies)")
+        #expect(replies.contains("(250, b'Queuing started')"), "\(replies)")
+        #expect(waitUntil(timeout: 20) { instance.log.components(separatedBy: "status=deferred (the remote side is not ready)").count > before })
+        #expect(instance.stop() == 0)
+    }
 }

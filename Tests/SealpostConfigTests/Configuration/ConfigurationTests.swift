@@ -84,9 +84,9 @@ func configuration(main: String, master: String = "", directory: String = "/etc/
     }
 
     @Test func postfixParametersSealpostLacksAreNamedSo() {
-        let config = configuration(main: "fast_flush_domains = example.com\n")
+        let config = configuration(main: "fast_flush_purge_time = 1d\n")
         #expect(config.diagnostics.contains {
-            $0.code == "unsupported" && $0.message.contains("fast_flush_domains is a Postfix parameter that Sealpost does not support")
+            $0.code == "unsupported" && $0.message.contains("fast_flush_purge_time is a Postfix parameter that Sealpost does not support")
         })
     }
 

@@ -43,7 +43,8 @@ final class UnboundServer: @unchecked Sendable {
         var lastLog = ""
         // A port found free can be taken before unbound binds it: then try another.
         for _ in 0..<5 {
-            let port = try await freePort()
+            // The UDP port may be taken for TCP already: then another.
+            guard let port = try? await freePort() else { continue }
             let directory = try TemporaryDirectory()
             let configuration = """
                 server:

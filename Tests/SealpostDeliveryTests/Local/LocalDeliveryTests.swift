@@ -43,8 +43,12 @@ final class LocalFixture {
         if geteuid() == 0 { chown(root, Self.owner.uid, Self.owner.gid) }
         try directory.write("members.txt", "# the team\nalice\n\ncarol@remote.example, \"dave\"\n")
         try directory.write("aliases", aliases.replacingOccurrences(of: "INCLUDE", with: root + "/members.txt"))
+        // Explicit modes: other tests in the same process may change the umask for a moment.
+        chmod(root + "/members.txt", 0o644)
+        chmod(root + "/aliases", 0o644)
         for home in ["alice", "bob", "carol", "locked"] {
             try FileManager.default.createDirectory(atPath: "\(root)/home/\(home)", withIntermediateDirectories: true)
+            chmod("\(root)/home/\(home)", 0o755)
             if geteuid() == 0 { chown("\(root)/home/\(home)", Self.owner.uid, Self.owner.gid) }
         }
         if geteuid() == 0 {

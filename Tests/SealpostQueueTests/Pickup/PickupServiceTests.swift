@@ -287,10 +287,10 @@ struct PickupServiceTests {
             running.cancel()
             listener.close()
         }
-        #expect(await eventually { fixture.queued.withLock { $0.count } == 1 })
+        #expect(await eventually(timeout: 90) { fixture.queued.withLock { $0.count } == 1 }, "log: \(fixture.log.messages), maildrop: \(fixture.files)")
         try fixture.post(MaildropEnvelope(sender: "alice", recipients: ["bob"]), "Subject: after\r\n\r\n")
         #expect(try QueueTrigger.send(.pickup, to: fifo))
-        #expect(await eventually { fixture.queued.withLock { $0.count } == 2 })
+        #expect(await eventually(timeout: 90) { fixture.queued.withLock { $0.count } == 2 })
         #expect(fixture.files.isEmpty)
     }
 

@@ -40,19 +40,21 @@ final class ScriptedAuthServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Wakes the threads; each closes its own descriptor, so no descriptor is closed while another
+    /// thread may still use its number (which the process could meanwhile give to a NIO socket).
     func stop() {
         lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return }
         stopped = true
-        let open = clients
-        lock.unlock()
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for client in open {
+        for client in clients {
             shutdown(client, Int32(SHUT_RDWR))
         }
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 { return }
@@ -91,7 +93,13 @@ final class ScriptedAuthServer: @unchecked Sendable {
     }
 
     private func serve(_ client: Int32) {
-        defer { close(client) }
+        defer {
+            // Under the lock: stop() must not shut down a number that is already closed.
+            lock.lock()
+            clients.removeAll { $0 == client }
+            close(client)
+            lock.unlock()
+        }
         switch script {
         case .silent:
             lines(client) { _ in true }
