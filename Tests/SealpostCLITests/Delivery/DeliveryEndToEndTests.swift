@@ -15,6 +15,22 @@ import Testing
             """)
     }
 
+    /// A running instance whose mail for later.example is deferred by the retry transport (next try
+    /// in an hour), with one such message sent and deferred.
+    static func instanceWithDeferredMail(subject: String) throws -> MailInstance {
+        let instance = try MailInstance(mainExtra: """
+            relay_domains = later.example
+            smtpd_reject_unlisted_recipient = no
+            transport_maps = inline:{ { later.example = retry:4.4.1 the remote side is not ready } }
+            minimal_backoff_time = 1h
+            maximal_backoff_time = 2h
+            """)
+        try instance.start()
+        try send(instance, from: "demo@example.test", to: "someone@later.example", subject: subject)
+        #expect(instance.waitForLog("status=deferred (the remote side is not ready)", timeout: 20))
+        return instance
+    }
+
     @Test("an undeliverable message comes back to its local sender as an RFC 3464 report")
     func bounceReachesTheSendersMaildir() throws {
         let instance = try MailInstance(mainExtra: """
@@ -62,16 +78,7 @@ import Testing
 
     @Test("queue list shows deferred mail with its reason; hold, release, flush and delete work on live mail")
     func queueToolsOnLiveMail() throws {
-        let instance = try MailInstance(mainExtra: """
-            relay_domains = later.example
-            smtpd_reject_unlisted_recipient = no
-            transport_maps = inline:{ { later.example = retry:4.4.1 the remote side is not ready } }
-            minimal_backoff_time = 1h
-            maximal_backoff_time = 2h
-            """)
-        try instance.start()
-        try Self.send(instance, from: "demo@example.test", to: "someone@later.example", subject: "waiting")
-        #expect(instance.waitForLog("status=deferred (the remote side is not ready)", timeout: 20))
+        let instance = try Self.instanceWithDeferredMail(subject: "waiting")
         let queue = { (arguments: [String]) throws -> SealpostBinary.Result in
             try SealpostBinary.run(["queue", "-c", instance.directory] + arguments)
         }
@@ -96,16 +103,7 @@ import Testing
 
     @Test("ETRN for a site of fast_flush_domains retries the deferred mail; other sites get 459")
     func etrnFlushesDeferredMail() throws {
-        let instance = try MailInstance(mainExtra: """
-            relay_domains = later.example
-            smtpd_reject_unlisted_recipient = no
-            transport_maps = inline:{ { later.example = retry:4.4.1 the remote side is not ready } }
-            minimal_backoff_time = 1h
-            maximal_backoff_time = 2h
-            """)
-        try instance.start()
-        try Self.send(instance, from: "demo@example.test", to: "someone@later.example", subject: "etrn")
-        #expect(instance.waitForLog("status=deferred (the remote side is not ready)", timeout: 20))
+        let instance = try Self.instanceWithDeferredMail(subject: "etrn")
         // Wait until the deferral is on disk and the manager has let go of the message.
         #expect(waitUntil(timeout: 10) {
             ((try? FileManager.default.contentsOfDirectory(atPath: instance.directory + "/queue/deferred")) ?? []).count == 1

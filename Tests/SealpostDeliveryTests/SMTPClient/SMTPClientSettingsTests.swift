@@ -20,7 +20,9 @@ struct SMTPClientSettingsTests {
         #expect(defaults.skip5xxGreeting && defaults.connectionCacheOnDemand)
         #expect(defaults.connectionCacheTimeLimit == 2 && defaults.connectionReuseTimeLimit == 300)
         #expect(defaults.addressFamilies == [.ipv4, .ipv6])
-        #expect(defaults.startupNotes.contains { $0.hasPrefix("smtp_pix_workarounds:") })
+        #expect(defaults.startupNotes.isEmpty, "defaults nobody chose get no start-up notes: \(defaults.startupNotes)")
+        let pix = try SMTPClientSettings(clientConfiguration("smtp_pix_workarounds = disable_esmtp\n"))
+        #expect(pix.startupNotes.contains { $0.hasPrefix("smtp_pix_workarounds:") })
 
         #expect(try SMTPClientSettings(clientConfiguration("smtp_use_tls = yes\n")).tls.defaultLevel == .may)
         #expect(try SMTPClientSettings(clientConfiguration("smtp_enforce_tls = yes\nsmtp_tls_enforce_peername = no\n")).tls.defaultLevel == .encrypt)

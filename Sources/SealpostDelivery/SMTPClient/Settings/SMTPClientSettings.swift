@@ -190,7 +190,7 @@ public struct SMTPClientSettings: Sendable {
 
         // Accepted for compatibility, without effect: said once at start-up.
         // Postfix enables these for servers it takes for a Cisco PIX; Sealpost has none to apply.
-        if protocolKind == .smtp {
+        if protocolKind == .smtp, Self.isSetByAdministrator("\(prefix)_pix_workarounds", in: configuration) {
             notes.append("\(prefix)_pix_workarounds: PIX firewall workarounds are not implemented; Sealpost sends as if none were needed")
         }
         for name in ["bind_address6", "generic_maps", "discard_ehlo_keywords", "discard_ehlo_keyword_address_maps", "fallback_relay",
@@ -205,10 +205,19 @@ public struct SMTPClientSettings: Sendable {
             notes.append("\(prefix)_tls_security_level = \(tls.defaultLevel.name): Sealpost's client does not look up TLSA records yet; "
                 + "dane acts as encrypt and dane-only defers")
         }
-        if connectionCacheOnDemand {
+        if connectionCacheOnDemand, Self.isSetByAdministrator("\(prefix)_connection_cache_on_demand", in: configuration) {
             notes.append("\(prefix)_connection_cache_on_demand: Sealpost keeps every connection for \(connectionCacheTimeLimit)s after delivery, not only for destinations with a backlog")
         }
         startupNotes = notes
+    }
+
+    /// Whether main.cf or the service's `-o` sets the parameter (a default the administrator never
+    /// chose is not worth a start-up note).
+    static func isSetByAdministrator(_ name: String, in configuration: ServiceConfiguration) -> Bool {
+        switch configuration.scope.raw(name)?.source {
+        case .mainConf?, .serviceOverride?: true
+        default: false
+        }
     }
 
     /// `inet_protocols` (`all`, `ipv4`, `ipv6`) ordered by `smtp_address_preference`.
