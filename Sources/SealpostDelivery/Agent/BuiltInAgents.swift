@@ -44,31 +44,32 @@ public struct VirtualTransportAgent: DeliveryAgent {
     public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
         var results: [RecipientResult] = []
         let started = QueueTimestamp.now()
+        let agent = self.agent
         for recipient in request.recipients {
-            let reader: MessageContentReader
-            do {
-                reader = try request.openContent()
-            } catch {
-                results.append(
-                    RecipientResult(
-                        index: recipient.index, status: .deferred, dsn: "4.3.0", text: "queue file read error: \(error)", relay: "virtual"))
-                continue
-            }
-            let outcome = agent.deliver(recipient: recipient.address, sender: request.sender) { try reader.next() }
-            reader.close()
-            let status: RecipientResult.Status =
-                switch outcome.status {
-                case .sent: .sent
-                case .bounced: .bounced
-                case .deferred: .deferred
-                }
-            results.append(
-                RecipientResult(
-                    index: recipient.index, status: status, dsn: outcome.dsn, text: outcome.text, relay: "virtual",
-                    warning: outcome.warning))
+            results.append(await MailboxIO.run { Self.deliver(request, to: recipient, with: agent) })
         }
         let elapsed = Double(QueueTimestamp.now().microsecondsSinceEpoch - started.microsecondsSinceEpoch) / 1_000_000
         return DeliveryReport(results: results, transmissionSeconds: elapsed)
+    }
+
+    /// One recipient's Maildir delivery: blocking file work, run on ``MailboxIO``'s threads.
+    private static func deliver(_ request: DeliveryRequest, to recipient: DeliveryRequest.Recipient, with agent: VirtualDeliveryAgent) -> RecipientResult {
+        let reader: MessageContentReader
+        do {
+            reader = try request.openContent()
+        } catch {
+            return RecipientResult(index: recipient.index, status: .deferred, dsn: "4.3.0", text: "queue file read error: \(error)", relay: "virtual")
+        }
+        defer { reader.close() }
+        let outcome = agent.deliver(recipient: recipient.address, sender: request.sender) { try reader.next() }
+        let status: RecipientResult.Status =
+            switch outcome.status {
+            case .sent: .sent
+            case .bounced: .bounced
+            case .deferred: .deferred
+            }
+        return RecipientResult(
+            index: recipient.index, status: status, dsn: outcome.dsn, text: outcome.text, relay: "virtual", warning: outcome.warning)
     }
 }
 

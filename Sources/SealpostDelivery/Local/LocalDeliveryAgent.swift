@@ -123,6 +123,11 @@ public struct LocalDeliveryAgent: DeliveryAgent {
     }
 
     public func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        await MailboxIO.run { deliverNow(request) }
+    }
+
+    /// The delivery itself: blocking file work, run on ``MailboxIO``'s threads.
+    private func deliverNow(_ request: DeliveryRequest) -> DeliveryReport {
         let started = ContinuousClock.now
         let loopAddresses: Set<String>
         do {
