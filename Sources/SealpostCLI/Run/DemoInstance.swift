@@ -138,8 +138,10 @@ enum DemoInstance {
               swaks --server 127.0.0.1:2525 --to \(user) -tls
               swaks --server 127.0.0.1:2587 --to \(user) --from \(user) -tls --auth-user \(user) --auth-password \(password)
               swaks --server 127.0.0.1:2465 --to \(user) --from \(user) --tls-on-connect --auth-user \(user) --auth-password \(password)
-            Mail for other domains is accepted from authenticated users and queued; sending it on
-            arrives with outbound delivery. kill -HUP reloads, Ctrl-C stops.
+            Mail to other domains from authenticated users is sent on over SMTP (MX lookup,
+            opportunistic STARTTLS); `sealpost queue -c \(path) list` shows what waits.
+            `sealpost sendmail -C \(path) \(user) < message` submits local mail.
+            kill -HUP reloads, Ctrl-C stops.
 
             """
     }
@@ -168,6 +170,9 @@ enum DemoInstance {
         # `sealpost passwd -c $config_directory add USER` adds users.
         smtpd_sasl_type = passwd-file
         smtpd_sasl_path = $config_directory/passwd
+
+        # Local users (mydestination) get Maildirs in their homes; mbox is not supported.
+        home_mailbox = Maildir/
 
         # Our own domain, delivered to Maildir under $config_directory/mail.
         virtual_mailbox_domains = example.test
