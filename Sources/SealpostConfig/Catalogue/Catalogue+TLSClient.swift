@@ -93,11 +93,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "smtp_tls_CAfile", .string, default: "",
             "PEM file of CA certificates trusted to verify SMTP servers",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_tls_CApath", .string, default: "",
             "directory of hashed CA certificates trusted to verify SMTP servers",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "smtp_tls_trust_anchor_file", .list, default: "",
             "PEM files of trust-anchor certificates or keys for the verify and secure levels",
@@ -253,11 +253,11 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "lmtp_tls_CAfile", .string, default: "",
             "PEM file of CA certificates trusted to verify LMTP servers",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_tls_CApath", .string, default: "",
             "directory of hashed CA certificates trusted to verify LMTP servers",
-            status: .planned(.delivery)),
+            status: .implemented),
         ParameterDefinition(
             "lmtp_tls_trust_anchor_file", .list, default: "",
             "PEM files of trust-anchor certificates or keys for the verify and secure levels",
