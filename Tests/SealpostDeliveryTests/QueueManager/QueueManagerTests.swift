@@ -164,7 +164,7 @@ import Testing
         .all(request, .deferred, dsn: "4.4.1", text: "connect to mx[192.0.2.1]:25: Connection refused")
     }
 
-    func eventually(timeout: Double = 15, _ condition: () async -> Bool) async -> Bool {
+    func eventually(timeout: Double = 90, _ condition: () async -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if await condition() { return true }
