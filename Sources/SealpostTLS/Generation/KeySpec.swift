@@ -32,6 +32,8 @@ extension PrivateKey {
         case .ecdsa(let curve):
             var nid = OBJ_sn2nid(curve)
             if nid == NID_undef { nid = EC_curve_nist2nid(curve) }
+            // The SECG name of P-256, which `openssl ecparam` and postfix-tls (its default) accept.
+            if nid == NID_undef && curve == "secp256r1" { nid = NID_X9_62_prime256v1 }
             guard nid != NID_undef, let shortName = OBJ_nid2sn(nid) else {
                 throw TLSCredentialError(
                     .invalidArgument, path: "", reason: "unknown elliptic curve \"\(curve)\"; use prime256v1 (P-256) or secp384r1 (P-384)")

@@ -29,6 +29,50 @@ public enum SelfSignedCertificate {
         validityDays: Int = 365,
         notBefore: Date? = nil
     ) throws(TLSCredentialError) -> (certificatePEM: String, privateKeyPEM: String) {
+        let names = try validatedNames(commonName: commonName, subjectAlternativeNames, validityDays: validityDays)
+        let key = try PrivateKey.generate(spec)
+        let start = time_t((notBefore ?? Date()).timeIntervalSince1970.rounded(.down))
+        let certificate = try CertificateBuilder.selfSigned(
+            key: key, commonName: commonName, subjectAlternativeNames: names,
+            notBefore: start, notAfter: start + time_t(validityDays) * 86_400)
+        return (certificate.pemEncoded, key.pemEncoded)
+    }
+
+    /// An X.509 v3 certificate for an existing key, signed by it with SHA-256, as PEM.
+    ///
+    /// The same certificate as ``generate(key:commonName:subjectAlternativeNames:validityDays:notBefore:)``
+    /// makes, for a key the caller keeps: `postfix tls new-server-cert` renews the certificate and keeps
+    /// the key, so that published "3 1 1" TLSA records stay valid.
+    public static func certificatePEM(
+        for key: PrivateKey,
+        commonName: String,
+        subjectAlternativeNames: [String] = [],
+        validityDays: Int = 365,
+        notBefore: Date? = nil
+    ) throws(TLSCredentialError) -> String {
+        let names = try validatedNames(commonName: commonName, subjectAlternativeNames, validityDays: validityDays)
+        let start = time_t((notBefore ?? Date()).timeIntervalSince1970.rounded(.down))
+        let certificate = try CertificateBuilder.selfSigned(
+            key: key, commonName: commonName, subjectAlternativeNames: names,
+            notBefore: start, notAfter: start + time_t(validityDays) * 86_400)
+        return certificate.pemEncoded
+    }
+
+    /// Writes a key (mode 0600) and then its certificate (mode 0644), each atomically.
+    ///
+    /// The key goes first, so that a certificate file never exists without its key.
+    public static func write(
+        certificatePEM: String, toCertificateFile certificateFile: String,
+        privateKeyPEM: String, toKeyFile keyFile: String
+    ) throws(TLSCredentialError) {
+        try CredentialFileWriter.writeAtomically(privateKeyPEM, to: keyFile, mode: 0o600)
+        try CredentialFileWriter.writeAtomically(certificatePEM, to: certificateFile, mode: 0o644)
+    }
+
+    /// The names for subjectAltName (the common name when none are given), after checking the arguments.
+    private static func validatedNames(
+        commonName: String, _ subjectAlternativeNames: [String], validityDays: Int
+    ) throws(TLSCredentialError) -> [String] {
         guard !commonName.isEmpty, commonName.utf8.count <= 64 else {
             throw TLSCredentialError(
                 .invalidArgument, path: "", reason: "common name \"\(commonName)\" must have 1 to 64 bytes")
@@ -41,25 +85,7 @@ public enum SelfSignedCertificate {
             throw TLSCredentialError(
                 .invalidArgument, path: "", reason: "\"\(name)\" is neither a DNS name nor an IP address")
         }
-
-        let key = try PrivateKey.generate(spec)
-        let start = notBefore ?? Date()
-        let certificate = try CertificateBuilder.selfSigned(
-            key: key, commonName: commonName, subjectAlternativeNames: names,
-            notBefore: time_t(start.timeIntervalSince1970.rounded(.down)),
-            notAfter: time_t(start.timeIntervalSince1970.rounded(.down)) + time_t(validityDays) * 86_400)
-        return (certificate.pemEncoded, key.pemEncoded)
-    }
-
-    /// Writes a key (mode 0600) and then its certificate (mode 0644), each atomically.
-    ///
-    /// The key goes first, so that a certificate file never exists without its key.
-    public static func write(
-        certificatePEM: String, toCertificateFile certificateFile: String,
-        privateKeyPEM: String, toKeyFile keyFile: String
-    ) throws(TLSCredentialError) {
-        try CredentialFileWriter.writeAtomically(privateKeyPEM, to: keyFile, mode: 0o600)
-        try CredentialFileWriter.writeAtomically(certificatePEM, to: certificateFile, mode: 0o644)
+        return names
     }
 
     /// A DNS name (letters, digits, hyphens, dots, a leading `*.` wildcard) or an IPv4/IPv6 address.
