@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import ArgumentParser
 import SealpostTLS
 
@@ -13,6 +18,7 @@ struct TLSCommand: ParsableCommand {
         subcommands: [
             EnableClient.self, EnableServer.self, NewServerKey.self, NewServerCert.self, DeployServerCert.self,
             OutputServerCSR.self, OutputServerTLSA.self, AllDefaultClient.self, AllDefaultServer.self,
+            Status.self,
         ])
 
     @OptionGroup var config: ConfigDirectoryOption
@@ -260,6 +266,34 @@ struct TLSCommand: ParsableCommand {
         @ParentCommand var tls: TLSCommand
         func run() throws {
             if !tls.workspace.nonDefault(TLSWorkspace.serverSettings).isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Show the certificates each SMTP server service presents, and which need renewing.",
+            discussion: """
+                For each smtpd service of master.cf and each of its certificates: subject, names, issuer, \
+                expiry, key, chain, whether $myhostname is covered, and the DANE "3 1 1" TLSA record to publish. \
+                Exits with status 1 when a certificate expires within the -w window (or cannot be used), for \
+                cron jobs and monitoring.
+                """)
+        @ParentCommand var tls: TLSCommand
+        @Option(name: .customShort("w"), help: "Warn about certificates that expire within this many days.")
+        var days: Int = 30
+
+        func validate() throws {
+            if days < 0 { throw ValidationError("-w \(days): the number of days must not be negative") }
+        }
+
+        func run() throws {
+            let configuration = tls.workspace.configuration
+            let outcome = TLSStatusReport(configuration: configuration, now: Date(), warningDays: days).make()
+            Terminal.out(outcome.text)
+            for certificate in outcome.expiring { Terminal.warning("\(certificate) expires within \(days) days") }
+            for source in outcome.broken { Terminal.error("\(source) cannot be used") }
+            if !outcome.expiring.isEmpty || !outcome.broken.isEmpty { throw ExitCode(1) }
         }
     }
 }

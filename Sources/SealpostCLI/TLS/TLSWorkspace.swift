@@ -90,12 +90,24 @@ struct TLSWorkspace {
 
     /// `YYYYMMDD-HHMMSS` in UTC, postfix-tls's file name stamp.
     static func stamp(_ date: Date = Date()) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
+        let (day, time) = utcDigits(date)
+        return day.joined() + "-" + time.joined()
+    }
+
+    /// `2026-11-29 15:20:00 UTC`.
+    static func utcText(_ date: Date) -> String {
+        let (day, time) = utcDigits(date)
+        return day.joined(separator: "-") + " " + time.joined(separator: ":") + " UTC"
+    }
+
+    /// Year, month, day and hour, minute, second in UTC, zero-padded.
+    private static func utcDigits(_ date: Date) -> (day: [String], time: [String]) {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
-            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+        return (["\(parts.tm_year + 1900)", two(parts.tm_mon + 1), two(parts.tm_mday)],
+                [two(parts.tm_hour), two(parts.tm_min), two(parts.tm_sec)])
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
