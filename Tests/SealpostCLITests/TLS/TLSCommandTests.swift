@@ -235,3 +235,26 @@ import Testing
         #expect(try directory.mainCf() == before)
     }
 }
+
+/// `sealpost tls dhparam`, checked by openssl.
+@Suite struct TLSDHParamTests {
+    @Test func writesParametersOpenSSLAccepts() throws {
+        let directory = try TLSConfigDirectory()
+        let before = try directory.mainCf()
+        let result = try directory.tls("dhparam", "1024")
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("weak"))
+        #expect(result.standardOutput.contains("smtpd_tls_dh1024_param_file=\(directory.path)/dh1024.pem"))
+        #expect(try directory.fixtures.mode("dh1024.pem") == 0o644)
+        #expect(try directory.fixtures.read("dh1024.pem").hasPrefix("-----BEGIN DH PARAMETERS-----\n"))
+        #expect(try directory.fixtures.openssl("pkeyparam", "-in", "dh1024.pem", "-check", "-noout") == "Parameters are valid\n")
+        #expect(try directory.fixtures.openssl("pkeyparam", "-in", "dh1024.pem", "-noout", "-text").contains("(1024 bit)"))
+        #expect(try directory.mainCf() == before)
+
+        let named = try directory.tls("dhparam", "-o", "custom/dh.pem", "1024")
+        #expect(named.status == 1, "the directory custom/ does not exist")
+        #expect(named.standardError.hasPrefix("sealpost: warning:"))
+        #expect(named.standardError.contains("sealpost: fatal: "))
+        #expect(try directory.tls("dhparam", "512").status != 0)
+    }
+}
