@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import ArgumentParser
 import SealpostTLS
 
@@ -266,73 +261,6 @@ struct TLSCommand: ParsableCommand {
         @ParentCommand var tls: TLSCommand
         func run() throws {
             if !tls.workspace.nonDefault(TLSWorkspace.serverSettings).isEmpty { throw ExitCode(1) }
-        }
-    }
-
-    struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "status",
-            abstract: "Show the certificates each SMTP server service presents, and which need renewing.",
-            discussion: """
-                For each smtpd service of master.cf and each of its certificates: subject, names, issuer, \
-                expiry, key, chain, whether $myhostname is covered, and the DANE "3 1 1" TLSA record to publish. \
-                Exits with status 1 when a certificate expires within the -w window (or cannot be used), for \
-                cron jobs and monitoring.
-                """)
-        @ParentCommand var tls: TLSCommand
-        @Option(name: .customShort("w"), help: "Warn about certificates that expire within this many days.")
-        var days: Int = 30
-
-        func validate() throws {
-            if days < 0 { throw ValidationError("-w \(days): the number of days must not be negative") }
-        }
-
-        func run() throws {
-            let configuration = tls.workspace.configuration
-            let outcome = TLSStatusReport(configuration: configuration, now: Date(), warningDays: days).make()
-            Terminal.out(outcome.text)
-            for certificate in outcome.expiring { Terminal.warning("\(certificate) expires within \(days) days") }
-            for source in outcome.broken { Terminal.error("\(source) cannot be used") }
-            if !outcome.expiring.isEmpty || !outcome.broken.isEmpty { throw ExitCode(1) }
-        }
-    }
-
-    struct DHParam: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "dhparam",
-            abstract: "Write a new DH parameter file for DHE cipher suites (smtpd_tls_dh1024_param_file).",
-            discussion: """
-                Writes PKCS#3 parameters with a safe prime, as `openssl dhparam`, to dhBITS.pem in the \
-                configuration directory (or -o FILE). Finding a safe prime can take minutes for 2048 bits or more.
-                """)
-        @ParentCommand var tls: TLSCommand
-        @Option(name: .customShort("o"), help: "The output file; relative names are relative to the configuration directory.")
-        var output: String?
-        @Argument(help: "The prime size in bits (1024 to 8192).") var bits: Int = 2048
-
-        func validate() throws {
-            guard (1024...8192).contains(bits) else { throw ValidationError("\(bits) bits: use 1024 to 8192") }
-        }
-
-        func run() throws {
-            let workspace = tls.workspace
-            let file = workspace.path(output ?? "dh\(bits).pem")
-            if bits < DHParameters.recommendedMinimumBits {
-                Terminal.warning("\(bits)-bit DH parameters are weak; use \(DHParameters.recommendedMinimumBits) bits or more")
-            }
-            try TLSCommand.reporting { () throws(TLSWorkspace.Failure) in
-                do throws(TLSCredentialError) {
-                    let pem = try DHParameters.generatePEM(bits: bits)
-                    try CredentialFileWriter.writeAtomically(pem, to: file, mode: 0o644)
-                } catch {
-                    throw .init(error.reason)
-                }
-            }
-            Terminal.out("""
-                \(bits)-bit DH parameters written to \(file). To use them run:
-                  # sealpost conf -c \(workspace.directory) -e smtpd_tls_dh1024_param_file=\(file)
-
-                """)
         }
     }
 }
