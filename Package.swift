@@ -125,7 +125,10 @@ let package = Package(
             name: "SealpostCLI",
             dependencies: [
                 "SealpostConfig", "SealpostLog", "SealpostTLS", "SealpostServer", "SealpostSASL", "SealpostQueue",
+                "SealpostDNS", "SMTPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
