@@ -21,6 +21,8 @@ final class FingerChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     private let continuation: AsyncStream<FingerEvent>.Continuation
     private var inbound = ByteBuffer()
     private var parser = SMTPReplyParser()
+    /// The raw text of the reply being read, for the chat lines.
+    private var pendingLines = ""
 
     init(continuation: AsyncStream<FingerEvent>.Continuation) {
         self.continuation = continuation
@@ -30,13 +32,15 @@ final class FingerChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         var bytes = unwrapInboundIn(data)
         inbound.writeBuffer(&bytes)
         while true {
-            let start = inbound.readerIndex
+            let before = inbound
             do {
-                guard case .reply(let reply) = try parser.next(from: &inbound) else { break }
-                let consumed = inbound.getString(at: start, length: inbound.readerIndex - start) ?? ""
-                let lines = consumed.split(separator: "\n", omittingEmptySubsequences: true).map {
-                    $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-                }
+                let result = try parser.next(from: &inbound)
+                // The parser consumes a reply's lines as they arrive, over as many reads as it takes.
+                pendingLines += before.getString(at: before.readerIndex, length: inbound.readerIndex - before.readerIndex) ?? ""
+                guard case .reply(let reply) = result else { break }
+                // "\r\n" is one Character in Swift: split on it as well as on a bare LF.
+                let lines = pendingLines.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" }).map(String.init)
+                pendingLines = ""
                 continuation.yield(.reply(reply, lines: lines))
             } catch {
                 continuation.yield(.malformed("\(error)"))
@@ -73,6 +77,8 @@ final class FingerChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Inserts TLS in front of everything; what the server sent before it is not trusted (CVE-2011-0411).
     func startTLS(_ handler: TLSHandler, context: ChannelHandlerContext) throws {
         inbound.clear()
+        pendingLines = ""
+        parser = SMTPReplyParser()
         try context.pipeline.syncOperations.addHandler(handler, position: .first)
     }
 }

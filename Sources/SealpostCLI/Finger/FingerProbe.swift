@@ -230,8 +230,11 @@ struct FingerProbe {
         {
             output.line(line)
         }
-        if mask.contains(.cache) {
-            output.line(result.isResumed ? "\(name): Reusing old session" : "\(name): new TLS session")
+        if result.isResumed && mask.contains(.cache) {
+            output.line("\(name): Reusing old session")
+        } else if reconnect {
+            // posttls-finger says nothing here; -r asks whether the session was reused, so say it was not.
+            output.line("\(name): TLS session not reused")
         }
         if options.printChain && !reconnect { printChain(session.peerCertificates) }
         if mask.contains(.summary) { output.line(session.summaryLine(peer: name)) }
