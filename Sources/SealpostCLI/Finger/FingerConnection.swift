@@ -120,10 +120,12 @@ final class FingerConnection {
         }
     }
 
-    /// The next event, or `.closed` when none arrives within the command timeout (the channel is closed then).
-    func next() async -> FingerEvent {
+    /// The next event, or `.closed` when none arrives within `seconds` (the command timeout by default; the channel
+    /// is closed then).
+    func next(within seconds: Int? = nil) async -> FingerEvent {
         let channel = channel
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+        let limit = Int64(seconds.map { max($0, 1) } ?? Int(timeout.components.seconds))
+        let timer = channel.eventLoop.scheduleTask(in: .seconds(limit)) {
             channel.close(promise: nil)
         }
         defer { timer.cancel() }

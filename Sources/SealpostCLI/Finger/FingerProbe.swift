@@ -115,7 +115,13 @@ struct FingerProbe {
             guard let tls = await handshake(connection, peer: peer, reconnect: reconnect) else { return nil }
             result.tls = tls
         }
-        guard let greeting = await reply(connection, during: "reading server greeting"), greeting.code == 220 else {
+        // -t covers the greeting as well as the connection, as in posttls-finger.
+        guard let greeting = await reply(connection, during: "reading server greeting", within: options.connectTimeout) else {
+            return nil
+        }
+        guard greeting.code == 220 else {
+            output.line("server \(name) refused to talk to us: \(greeting.code) \(greeting.text)")
+            await quit(connection)
             return nil
         }
         await send("EHLO \(options.helo)", connection)
@@ -154,9 +160,11 @@ struct FingerProbe {
     }
 
     /// The next reply, its lines shown as chat; nil (with posttls-finger's complaint) when the connection ended.
-    private func reply(_ connection: FingerConnection, during step: String, quiet: Bool = false) async -> ReplyText? {
+    private func reply(
+        _ connection: FingerConnection, during step: String, quiet: Bool = false, within seconds: Int? = nil
+    ) async -> ReplyText? {
         while true {
-            switch await connection.next() {
+            switch await connection.next(within: seconds) {
             case .reply(let reply, let lines):
                 for line in lines { output.chat("< \(line)") }
                 return ReplyText(code: reply.code, lines: lines.map { String($0.dropFirst(4)) }, text: reply.text)
