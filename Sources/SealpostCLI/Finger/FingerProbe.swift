@@ -198,9 +198,10 @@ struct FingerProbe {
             var target = peer
             target.level = max(level, .may)
             let fixed = target
+            let output = output
             try await connection.startTLS {
                 try TLSHandler(
-                    context: context, destination: fixed,
+                    context: context, destination: fixed, logSink: TLSLogSink { output.line($0) },
                     configuration: TLSHandlerConfiguration(handshakeTimeout: .seconds(Int64(max(timeout, 1)))))
             }
         } catch {

@@ -131,6 +131,19 @@ struct FingerCommandTests {
         }
     }
 
+    @Test("-L ssl-debug shows OpenSSL's handshake states; -L none leaves out the TLS lines")
+    func logOptions() throws {
+        try Self.withInstance { instance in
+            let debug = try Self.finger(["-c", "-l", "may", "-L", "routine,ssl-debug", "[127.0.0.1]:\(instance.smtpPort)"])
+            #expect(debug.standardOutput.contains("posttls-finger: SSL_connect:before SSL initialization\n"), "\(debug.standardOutput)")
+            #expect(debug.standardOutput.contains("TLS connection established"), "\(debug.standardOutput)")
+            let quiet = try Self.finger(["-c", "-l", "may", "-L", "none", "[127.0.0.1]:\(instance.smtpPort)"])
+            #expect(quiet.status == 0)
+            #expect(!quiet.standardOutput.contains("TLS connection established"), "\(quiet.standardOutput)")
+            #expect(!quiet.standardOutput.contains("SSL_connect"), "\(quiet.standardOutput)")
+        }
+    }
+
     @Test("bad arguments and unreachable servers give clear errors")
     func errors() throws {
         let level = try Self.finger(["-l", "paranoid", "[127.0.0.1]:25"])
