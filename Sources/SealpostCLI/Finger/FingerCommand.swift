@@ -14,24 +14,26 @@ struct FingerCommand: AsyncParsableCommand {
         commandName: "finger",
         abstract: "Probe a mail server's TLS, as posttls-finger(1).",
         discussion: """
-            The destination is a domain (MX lookup), host:port or host:service, or [host], [addr]:port (no MX
-            lookup). Further arguments are the names (secure, verify) or fingerprints (fingerprint) to match.
+            The destination is a domain (MX lookup), host:port or host:service, or [host], [addr]:port (no MX \
+            lookup). Further arguments are the names (secure, verify) or fingerprints (fingerprint) to match. \
             main.cf is read from $SEALPOST_CONFIG_DIR (or /etc/sealpost) when it exists; -o overrides it.
-            """)
+            """,
+        // -h is posttls-finger's host lookup option.
+        helpNames: [.long])
 
     @Flag(name: .customShort("w"), help: "TLS wrapper mode (SMTPS): TLS from the first byte.")
     var wrapper = false
 
-    @Option(name: .customShort("l"), help: "The TLS security level: none, may, encrypt, fingerprint, verify, secure.")
+    @Option(name: .customShort("l"), help: ArgumentHelp("The TLS security level: none, may, encrypt, fingerprint, verify, secure.", valueName: "level"))
     var level = "secure"
 
-    @Option(name: .customShort("F"), help: "The PEM CAfile for verifying the server certificate.")
+    @Option(name: .customShort("F"), help: ArgumentHelp("The PEM CAfile for verifying the server certificate.", valueName: "CAfile"))
     var caFile: String?
 
-    @Option(name: .customShort("P"), help: "The OpenSSL CApath directory for verifying the server certificate.")
+    @Option(name: .customShort("P"), help: ArgumentHelp("The OpenSSL CApath directory for verifying the server certificate.", valueName: "CApath"))
     var caPath: String?
 
-    @Option(name: .customShort("s"), help: "The name sent in the TLS SNI extension.")
+    @Option(name: .customShort("s"), help: ArgumentHelp("The name sent in the TLS SNI extension.", valueName: "servername"))
     var serverName: String?
 
     @Flag(name: .customShort("c"), help: "No SMTP chat logging: only TLS information.")
@@ -40,28 +42,28 @@ struct FingerCommand: AsyncParsableCommand {
     @Flag(name: .customShort("C"), help: "Print the server's certificate chain in PEM, with names and fingerprints.")
     var printChain = false
 
-    @Option(name: .customShort("d"), help: "The digest for fingerprints (md5, sha1, sha256, sha512).")
+    @Option(name: .customShort("d"), help: ArgumentHelp("The digest for fingerprints (md5, sha1, sha256, sha512).", valueName: "mdalg"))
     var digest: String?
 
-    @Option(name: .customShort("r"), help: "Reconnect after this many seconds and report whether the TLS session was reused.")
+    @Option(name: .customShort("r"), help: ArgumentHelp("Reconnect after this many seconds and report whether the TLS session was reused.", valueName: "delay"))
     var reconnectDelay = 0
 
-    @Option(name: .customShort("m"), help: "The most reconnections when new servers keep answering (with -r).")
+    @Option(name: .customShort("m"), help: ArgumentHelp("The most reconnections when new servers keep answering (with -r).", valueName: "count"))
     var reconnectLimit = 5
 
-    @Option(name: .customShort("L"), help: "TLS logging: routine, summary, certmatch, peercert, cache, ssl-debug, … or 0-4.")
+    @Option(name: .customShort("L"), help: ArgumentHelp("TLS logging: routine, summary, certmatch, peercert, cache, ssl-debug, … or 0-4.", valueName: "logopts"))
     var logOptions = "routine,certmatch"
 
-    @Option(name: .customShort("h"), help: "Host lookup methods; only dns is supported.")
+    @Option(name: .customShort("h"), help: ArgumentHelp("Host lookup methods; only dns is supported.", valueName: "host_lookup"))
     var hostLookup = "dns"
 
-    @Option(name: .customShort("t"), help: "The connect and greeting timeout in seconds.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("The connect and greeting timeout in seconds.", valueName: "timeout"))
     var connectTimeout = 30
 
-    @Option(name: .customShort("T"), help: "The EHLO, STARTTLS and QUIT timeout in seconds.")
+    @Option(name: .customShort("T"), help: ArgumentHelp("The EHLO, STARTTLS and QUIT timeout in seconds.", valueName: "timeout"))
     var commandTimeout = 30
 
-    @Option(name: .customShort("o"), help: "Override a main.cf parameter (name=value); repeatable.")
+    @Option(name: .customShort("o"), help: ArgumentHelp("Override a main.cf parameter (name=value); repeatable.", valueName: "name=value"))
     var overrides: [String] = []
 
     @Argument(help: "The destination.")
