@@ -10,6 +10,10 @@ extension ParameterCatalogue {
             "smtpd_tls_tls13_session_tickets", .boolean, default: "yes",
             "issue TLS 1.3 session tickets; turn off for clients that fail STARTTLS on them",
             status: .implemented, origin: .sealpost),
+        ParameterDefinition(
+            "smtpd_tls_reload_interval", .time(defaultUnit: "s"), default: "2s",
+            "how often the smtpd_tls_* certificate files are checked for changes and reloaded (0 = only on reload)",
+            status: .implemented, origin: .sealpost),
 
         // MARK: - SMTP AUTH
         ParameterDefinition(

@@ -29,11 +29,13 @@ public final class MailServices: Sendable {
     private let pickup: PickupService
     private let queueManagerTrigger: QueueTriggerListener
     private let pickupTrigger: QueueTriggerListener
+    /// Reloads a service's certificate when its files change on disk.
+    private let certificates: CertificateWatcher
 
     private init(
         queue: QueueStore, queueManager: QueueManager, listeners: [SMTPListener], authThrottle: SharedAuthenticationThrottle,
         recovered: [RecoveredMessage], transports: TransportTable, pickup: PickupService,
-        queueManagerTrigger: QueueTriggerListener, pickupTrigger: QueueTriggerListener
+        queueManagerTrigger: QueueTriggerListener, pickupTrigger: QueueTriggerListener, certificates: CertificateWatcher
     ) {
         self.queue = queue
         self.queueManager = queueManager
@@ -44,6 +46,7 @@ public final class MailServices: Sendable {
         self.pickup = pickup
         self.queueManagerTrigger = queueManagerTrigger
         self.pickupTrigger = pickupTrigger
+        self.certificates = certificates
     }
 
     /// Opens and recovers the queue, prepares the maildrop and the trigger FIFOs (owned by
@@ -82,6 +85,7 @@ public final class MailServices: Sendable {
 
         let authThrottle = SharedAuthenticationThrottle(policy: AuthenticationThrottle.Policy(configuration: global))
         var listeners: [SMTPListener] = []
+        let certificates = CertificateWatcher()
         for service in configuration.services where service.service?.type == .inet && service.service?.command == "smtpd" {
             guard let endpoint = service.endpoint, let key = service.service?.key else { continue }
             let context = try Self.makeContext(
@@ -92,11 +96,12 @@ public final class MailServices: Sendable {
             let listener = try await SMTPListener.bind(context: context, hosts: hosts, port: endpoint.port, group: group)
             log.info("service \(key): listening on \(listener.boundAddresses.joined(separator: ", "))")
             listeners.append(listener)
+            certificates.watch(service: service, listener: listener, log: Self.logger(sink: sink, configuration: service, process: "smtpd"))
         }
         return MailServices(
             queue: queue, queueManager: manager, listeners: listeners, authThrottle: authThrottle,
             recovered: report.messages, transports: transports, pickup: pickup, queueManagerTrigger: queueManagerTrigger,
-            pickupTrigger: pickupTrigger)
+            pickupTrigger: pickupTrigger, certificates: certificates)
     }
 
     /// Serves until the task is cancelled.
@@ -121,6 +126,7 @@ public final class MailServices: Sendable {
             for listener in listeners {
                 group.addTask { await listener.run() }
             }
+            group.addTask { await self.certificates.run() }
         }
     }
 
@@ -155,6 +161,7 @@ public final class MailServices: Sendable {
                     for: service, key: key, configuration: configuration, queue: queue, authThrottle: authThrottle, sink: sink,
                     onCommitted: { id in Task { await manager.enqueue(id) } },
                 onFlush: { _ in Task { await manager.handle(.flushDeferred) } }))
+            certificates.watch(service: service, listener: listener, log: Self.logger(sink: sink, configuration: service, process: "smtpd"))
         }
         for listener in listeners where !seen.contains(listener.serviceKey) {
             warnings.append("service \(listener.serviceKey) was removed from master.cf; it stops with the next restart")

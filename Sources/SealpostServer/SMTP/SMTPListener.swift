@@ -13,17 +13,17 @@ import Synchronization
 /// tables and restrictions change without dropping a session.
 public final class SMTPListener: Sendable {
     public let serviceKey: String
-    private let current: Mutex<SMTPServiceContext>
+    private let current: CurrentContext
     private let servers: [NIOAsyncChannel<NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, Never>]
     /// Where the sockets listen, as `address:port`.
     public let boundAddresses: [String]
 
     private init(
-        serviceKey: String, context: SMTPServiceContext,
+        serviceKey: String, current: CurrentContext,
         servers: [NIOAsyncChannel<NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, Never>]
     ) {
         self.serviceKey = serviceKey
-        current = Mutex(context)
+        self.current = current
         self.servers = servers
         boundAddresses = servers.compactMap { server in
             server.channel.localAddress.map { address in
@@ -42,7 +42,7 @@ public final class SMTPListener: Sendable {
     ) async throws -> SMTPListener {
         var servers: [NIOAsyncChannel<NIOAsyncChannel<SMTPConnectionEvent, ByteBuffer>, Never>] = []
         let settings = context.settings
-        let tls = context.tls
+        let current = CurrentContext(context)
         for host in hosts {
             let server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
@@ -51,7 +51,8 @@ public final class SMTPListener: Sendable {
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
-                        if settings.wrapperMode, let tls {
+                        // The context of now, not of bind time: a reloaded certificate reaches wrapper mode too.
+                        if settings.wrapperMode, let tls = current.context.tls {
                             try pipeline.addHandler(
                                 TLSHandler(context: tls, configuration: settings.tlsHandlerConfiguration))
                         }
@@ -62,15 +63,29 @@ public final class SMTPListener: Sendable {
                 }
             servers.append(server)
         }
-        return SMTPListener(serviceKey: context.serviceKey, context: context, servers: servers)
+        return SMTPListener(serviceKey: context.serviceKey, current: current, servers: servers)
     }
 
     /// The context new connections get.
-    public var context: SMTPServiceContext { current.withLock { $0 } }
+    public var context: SMTPServiceContext { current.context }
 
     /// Gives new connections `context` from now on.
     public func replace(_ context: SMTPServiceContext) {
-        current.withLock { $0 = context }
+        current.replace(context)
+    }
+
+    /// Swaps the TLS context only, keeping whatever else is current (a reload may have replaced the rest since).
+    public func replaceTLS(_ tls: TLSContext) {
+        current.update { $0.replacingTLS(tls) }
+    }
+
+    /// The context shared by the listener and its sockets' child-channel initializers.
+    final class CurrentContext: Sendable {
+        private let value: Mutex<SMTPServiceContext>
+        init(_ context: SMTPServiceContext) { value = Mutex(context) }
+        var context: SMTPServiceContext { value.withLock { $0 } }
+        func replace(_ context: SMTPServiceContext) { value.withLock { $0 = context } }
+        func update(_ change: (SMTPServiceContext) -> SMTPServiceContext) { value.withLock { $0 = change($0) } }
     }
 
     /// Accepts and serves connections until the task is cancelled; a failing connection never

@@ -42,6 +42,8 @@ public final class SMTPServiceContext: Sendable {
     let smtpdLog: Logger
     let cleanupLog: Logger
     let qmgrLog: Logger
+    /// Kept for ``replacingTLS(_:)``, which makes the loggers anew.
+    private let sink: LogSink
 
     public init(
         serviceKey: String, settings: SMTPServerSettings, policy: AccessPolicy, clientVerifier: ClientHostnameVerifier,
@@ -70,6 +72,7 @@ public final class SMTPServiceContext: Sendable {
         self.onCommitted = onCommitted
         self.fastFlushDomains = fastFlushDomains
         self.onFlush = onFlush
+        self.sink = sink
         func logger(_ process: String) -> Logger {
             let name = "\(settings.syslogName)/\(process)"
             return Logger(label: "sealpost.\(process)") { _ in PostfixLogHandler(sink: sink, programName: name) }
@@ -77,5 +80,16 @@ public final class SMTPServiceContext: Sendable {
         smtpdLog = logger("smtpd")
         cleanupLog = logger("cleanup")
         qmgrLog = logger("qmgr")
+    }
+
+    /// The same service with another TLS context: what the certificate watcher swaps in when the files behind the
+    /// certificate parameters change, leaving tables, counters and restrictions as they are.
+    public func replacingTLS(_ tls: TLSContext) -> SMTPServiceContext {
+        SMTPServiceContext(
+            serviceKey: serviceKey, settings: settings, policy: policy, clientVerifier: clientVerifier, tls: tls,
+            queue: queue, aliases: aliases, limiter: limiter, authenticator: authenticator, authThrottle: authThrottle,
+            saslExempt: saslExempt, bareNewlineExempt: bareNewlineExempt, noopCommands: noopCommands,
+            forbiddenCommands: forbiddenCommands, sink: sink, onCommitted: onCommitted, fastFlushDomains: fastFlushDomains,
+            onFlush: onFlush)
     }
 }
