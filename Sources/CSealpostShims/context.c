@@ -257,3 +257,15 @@ int sealpost_session_get_negotiated_group(SSL *ssl) {
 int sealpost_ctx_client_set_sni(SSL *ssl, const char *name) {
     return (int) SSL_set_tlsext_host_name(ssl, name);
 }
+
+long sealpost_ctx_set_servername_callback(SSL_CTX *ctx, sealpost_servername_cb callback) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+}
+
+int sealpost_ctx_servername_ok(void) { return SSL_TLSEXT_ERR_OK; }
+int sealpost_ctx_servername_noack(void) { return SSL_TLSEXT_ERR_NOACK; }
+int sealpost_ctx_servername_alert_fatal(void) { return SSL_TLSEXT_ERR_ALERT_FATAL; }
+
+const char *sealpost_ctx_get_servername(const SSL *ssl) {
+    return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+}

@@ -107,4 +107,15 @@ int sealpost_session_get_negotiated_group(SSL *ssl);
 /* SSL_set_tlsext_host_name: the SNI name a client sends. */
 int sealpost_ctx_client_set_sni(SSL *ssl, const char *name);
 
+/* The server-side SNI callback (SSL_CTX_set_tlsext_servername_callback); it answers SSL_TLSEXT_ERR_OK, _NOACK or
+ * _ALERT_FATAL. The alert is set through *alert. */
+typedef int (*sealpost_servername_cb)(SSL *ssl, int *alert, void *argument);
+long sealpost_ctx_set_servername_callback(SSL_CTX *ctx, sealpost_servername_cb callback);
+/* The answers a servername callback gives, which are macros in OpenSSL's headers. */
+int sealpost_ctx_servername_ok(void);
+int sealpost_ctx_servername_noack(void);
+int sealpost_ctx_servername_alert_fatal(void);
+/* SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name): the SNI name the client sent, or NULL. */
+const char *sealpost_ctx_get_servername(const SSL *ssl);
+
 #endif

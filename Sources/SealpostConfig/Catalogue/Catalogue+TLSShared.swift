@@ -79,7 +79,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "tls_server_sni_maps", .tables, default: "",
             "tables choosing the server's key and certificate chain by SNI name",
-            status: .planned(.tlsOperations)),
+            status: .implemented),
 
         // MARK: - Sessions and shutdown
         ParameterDefinition(

@@ -82,9 +82,10 @@ final class CertificateWatcher: Sendable {
         }
     }
 
-    /// The service's certificate, key and CA files.
+    /// The service's certificate, key and CA files and the chain files of the SNI names clients have asked for (the
+    /// `tls_server_sni_maps` tables reload themselves; a changed value names other files, built on first use).
     static func files(of service: ServiceConfiguration, listener: SMTPListener) -> [String] {
-        TLSServerSettings.credentialFiles(service)
+        TLSServerSettings.credentialFiles(service) + (listener.context.tls?.serverNameChainFiles ?? [])
     }
 
     private func reload(_ watch: Watch, changed: [String]) {
@@ -93,6 +94,7 @@ final class CertificateWatcher: Sendable {
             let settings = try TLSServerSettings(watch.service)
             try settings.checkCertificatesCurrent()
             let context = try TLSServerContextBuilder.makeContext(settings, logger: watch.log)
+            if let previous = watch.listener.context.tls { try context.preloadServerNames(like: previous) }
             watch.listener.replaceTLS(context)
             watch.log.info("certificate reloaded: service \(key): \(settings.certificateSummary)")
         } catch {

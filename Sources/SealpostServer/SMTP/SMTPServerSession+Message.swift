@@ -154,7 +154,7 @@ extension SMTPServerSession {
             clientName: policySession.client.name, clientAddress: policySession.client.address,
             clientPort: policySession.client.port, heloName: heloName, protocolName: withProtocol,
             saslMethod: sasl?.method, saslUsername: sasl?.username,
-            tlsSummary: tlsInfo?.summaryLine(peer: clientLabel), milterDaemonName: settings.milterDaemonName,
+            tlsSummary: tlsInfo?.summaryLine(peer: clientLabel, sni: tlsInfo?.acceptedServerName), milterDaemonName: settings.milterDaemonName,
             envelopeID: current.parameters.envelopeID,
             returnContent: current.parameters.returnContent.map { $0 == .full ? .full : .headers },
             bodyType: current.parameters.body.map(Self.bodyType),

@@ -54,7 +54,7 @@ extension SMTPServerSession {
     func tlsEstablished(_ result: TLSHandshakeResult) {
         let info = result.session
         tlsInfo = info
-        log.info("\(info.summaryLine(peer: clientLabel))")
+        log.info("\(info.summaryLine(peer: clientLabel, sni: info.acceptedServerName))")
         if let line = info.verificationFailureLine(peer: clientLabel) { log.info("\(line)") }
         policySession.tls = TLSSessionFacts(
             peerCertificatePresent: info.peerCommonName != nil || !info.peerCertificates.isEmpty,

@@ -24,6 +24,8 @@ final class TLSContextState: @unchecked Sendable {
     var asksForClientCertificate = false
     /// The digest for peer fingerprints (`smtpd_tls_fingerprint_digest`, `smtp_tls_fingerprint_digest`).
     var fingerprintDigest: TLSFingerprintDigest?
+    /// Server: the contexts chosen by SNI name (`tls_server_sni_maps`); nil when the parameter is empty.
+    var serverNames: TLSServerNameSelector?
 
     init(role: TLSContext.Role) {
         self.role = role
@@ -79,6 +81,8 @@ final class TLSConnectionState: @unchecked Sendable {
     var neverSecured = false
     /// The verification error closest to the leaf, recorded by the verify callback.
     var verificationError: TLSVerificationError?
+    /// Server: the SNI name whose chain the connection presents (set when `tls_server_sni_maps` matched).
+    var serverName: String?
 
     init(peerName: String) {
         self.peerName = peerName

@@ -22,6 +22,7 @@ internal import CSealpostShims
 /// | groups | `SSL_CTX_set1_groups` |
 /// | client certificates | `SSL_CTX_set_verify(PEER | CLIENT_ONCE [| FAIL_IF_NO_PEER_CERT])`, `SSL_CTX_set_client_CA_list` from the CA file |
 /// | ciphers | `SSL_CTX_set_cipher_list(grade list + ":!exclusion"…)` |
+/// | SNI | `SSL_CTX_set_tlsext_servername_callback` when `tls_server_sni_maps` is set (``TLSServerNameSelector``) |
 /// | sessions | `SSL_CTX_set_session_id_context`, `SSL_CTX_set_session_cache_mode(SERVER)`, `SSL_CTX_set_timeout(2 × timeout)`; `SSL_SESS_CACHE_OFF` when nothing is cached |
 public enum TLSServerContextBuilder {
     /// The session ID context: which kind of server made a session (Postfix uses "Postfix/TLS"). The same on every
@@ -120,6 +121,13 @@ public enum TLSServerContextBuilder {
             SSL_CTX_set_timeout(context, 2 * settings.sessionCacheTimeout)
         } else {
             _ = sealpost_ctx_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
+        }
+
+        if let maps = settings.serverNameMaps {
+            let selector = TLSServerNameSelector(maps: maps, settings: settings, logger: logger)
+            selector.defaultState = state
+            state.serverNames = selector
+            _ = sealpost_ctx_set_servername_callback(context, TLSServerNameSelector.callback)
         }
 
         OpenSSLErrorQueue.clear()

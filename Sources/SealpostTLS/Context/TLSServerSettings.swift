@@ -84,6 +84,9 @@ public struct TLSServerSettings: Sendable {
     public var logMask: TLSLogMask
     public var logLevel: Int { logMask.level }
 
+    /// `tls_server_sni_maps`: SNI name → chain files; nil when empty (SNI is then ignored, as Postfix does).
+    public var serverNameMaps: TableList?
+
     /// Things Postfix would log as warnings while setting up (an obsolete parameter, `req_ccert` without
     /// `encrypt`, a chain file object that was skipped).
     public var warnings: [TLSConfigurationWarning]
@@ -189,6 +192,18 @@ public struct TLSServerSettings: Sendable {
         randomBytes = configuration.integer("tls_random_bytes")
         randomReseedPeriod = configuration.seconds("tls_random_reseed_period")
         logMask = try TLSLogMask(words: configuration.list("smtpd_tls_loglevel"), parameter: "smtpd_tls_loglevel")
+        let sniMaps = configuration.tables("tls_server_sni_maps")
+        if useTLS && !sniMaps.isEmpty {
+            let options = TableOptions(unicodeKeyFolding: configuration.bool("smtputf8_enable"))
+            do {
+                serverNameMaps = TableList(try sniMaps.map { reference throws(TableError) in try reference.open(options) })
+            } catch {
+                throw TLSConfigurationError(
+                    .invalidValue, parameter: "tls_server_sni_maps", reason: "tls_server_sni_maps: \(error)")
+            }
+        } else {
+            serverNameMaps = nil
+        }
         self.warnings = warnings
     }
 

@@ -5,14 +5,17 @@ internal import CSealpostShims
 /// Where TLS log lines go: a closure taking one finished line, in Postfix's words.
 public final class TLSLogSink: Sendable {
     let emit: @Sendable (String) -> Void
+    /// Where Postfix's `msg_warn` lines go (an invalid SNI name); `emit` unless told otherwise.
+    let warn: @Sendable (String) -> Void
 
-    public init(_ emit: @escaping @Sendable (String) -> Void) {
+    public init(_ emit: @escaping @Sendable (String) -> Void, warn: (@Sendable (String) -> Void)? = nil) {
         self.emit = emit
+        self.warn = warn ?? emit
     }
 
-    /// Lines become `info` records of `logger` (Postfix logs them with `msg_info`).
+    /// Lines become `info` records of `logger` (Postfix logs them with `msg_info`), warnings `warning` records.
     public convenience init(logger: Logger) {
-        self.init { line in logger.info("\(line)") }
+        self.init({ line in logger.info("\(line)") }, warn: { line in logger.warning("\(line)") })
     }
 }
 

@@ -75,6 +75,9 @@ public struct TLSSessionInfo: Sendable, Hashable {
     public var verificationError: TLSVerificationError?
     /// The SNI name the client sent (a server's view) or sent itself (a client's view).
     public var serverName: String?
+    /// Server: the SNI name `tls_server_sni_maps` matched, whose chain was presented (Postfix's `peer_sni`); nil when
+    /// the default chain was.
+    public var acceptedServerName: String?
     /// Client: whether the peer matched the destination's names, fingerprints or TLSA records.
     public var matched: Bool
     /// Anonymous, Untrusted, Trusted or Verified, as Postfix decides.
@@ -124,6 +127,7 @@ extension TLSSessionInfo {
         }
         isResumed = SSL_session_reused(ssl) == 1
         serverName = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        acceptedServerName = isServer ? TLSConnectionState.of(ssl)?.serverName : nil
         keyExchange = Self.keyExchange(ssl)
         clientCertificateRequested = isServer && context.state.asksForClientCertificate
 
