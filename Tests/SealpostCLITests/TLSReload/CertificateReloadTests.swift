@@ -166,4 +166,37 @@ import Testing
             """)
         #expect(output.contains("old-certificate True"), "\(output)")
     }
+
+    @Test func withPollingOffSIGHUPReloadsTheCertificateForSTARTTLSAndWrapperMode() throws {
+        let instance = try MailInstance(mainExtra: "smtpd_tls_reload_interval = 0")
+        try Self.readableByMailOwner(instance, ["key.pem", "cert.pem"])
+        try Self.makeRenewal(instance, key: "new-key.pem", certificate: "new-cert.pem")
+        try instance.fixtures.concatenate(["new-cert.pem"], into: "expected.pem")
+        try instance.start()
+        let f = instance.fixtures
+        #expect(rename(f.path("new-key.pem"), f.path("key.pem")) == 0)
+        #expect(rename(f.path("new-cert.pem"), f.path("cert.pem")) == 0)
+        let probe = """
+            import hashlib, smtplib, socket, ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            expected = hashlib.sha256(ssl.PEM_cert_to_DER_cert(open('\(f.path("expected.pem"))').read())).hexdigest()
+            s = smtplib.SMTP('127.0.0.1', \(instance.smtpPort), timeout=30)
+            s.ehlo('client.example')
+            s.starttls(context=ctx)
+            print('starttls-new', hashlib.sha256(s.sock.getpeercert(binary_form=True)).hexdigest() == expected)
+            s.quit()
+            w = ctx.wrap_socket(socket.create_connection(('127.0.0.1', \(instance.smtpsPort)), timeout=30))
+            print('wrapper-new', hashlib.sha256(w.getpeercert(binary_form=True)).hexdigest() == expected)
+            w.close()
+            """
+        // Nothing polls: the files changed, the running certificate did not.
+        let unchanged = try python(probe)
+        #expect(unchanged.contains("starttls-new False") && unchanged.contains("wrapper-new False"), "\(unchanged)")
+        instance.process?.signal(SIGHUP)
+        #expect(instance.waitForLog("reload -- version"), "\(instance.log)")
+        let reloaded = try python(probe)
+        #expect(reloaded.contains("starttls-new True") && reloaded.contains("wrapper-new True"), "\(reloaded)")
+    }
 }
