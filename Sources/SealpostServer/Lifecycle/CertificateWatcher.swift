@@ -24,9 +24,13 @@ final class CertificateWatcher: Sendable {
         /// Seconds between polls; 0 means not watched.
         var interval: Int
         var nextCheck: ContinuousClock.Instant
+        /// Which call of ``CertificateWatcher/watch(service:listener:log:)`` made it, so that a check that ran
+        /// across a configuration reload does not put back the older snapshot.
+        var generation: Int
     }
 
     private let watches: Mutex<[String: Watch]> = Mutex([:])
+    private let generations = Atomic<Int>(0)
     private let clock = ContinuousClock()
 
     /// Starts (or, after a reload, restarts) watching `listener`'s files as `service` names them. The snapshot is
@@ -35,6 +39,7 @@ final class CertificateWatcher: Sendable {
         let files = Self.files(of: service, listener: listener)
         let interval = service.seconds("smtpd_tls_reload_interval")
         let now = clock.now
+        let generation = generations.add(1, ordering: .relaxed).newValue
         watches.withLock { watches in
             guard listener.context.tls != nil, interval > 0 else {
                 watches[listener.serviceKey] = nil
@@ -42,7 +47,7 @@ final class CertificateWatcher: Sendable {
             }
             watches[listener.serviceKey] = Watch(
                 service: service, listener: listener, log: log, snapshot: TLSCredentialFileSnapshot.take(files),
-                interval: interval, nextCheck: now + .seconds(interval))
+                interval: interval, nextCheck: now + .seconds(interval), generation: generation)
         }
     }
 
@@ -60,24 +65,25 @@ final class CertificateWatcher: Sendable {
         let due = watches.withLock { watches in
             watches.values.filter { $0.nextCheck <= now }.map { $0.listener.serviceKey }
         }
-        for key in due { check(key, force: false) }
+        for key in due { check(key) }
     }
 
-    /// Compares one service's files with its last snapshot and reloads when they changed (or always, `force`).
-    func check(_ key: String, force: Bool) {
+    /// Compares one service's files with its last snapshot and reloads when they changed.
+    func check(_ key: String) {
         guard var watch = watches.withLock({ $0[key] }) else { return }
         // The snapshot comes before the loading: a change while loading is seen at the next poll.
         let snapshot = TLSCredentialFileSnapshot.take(Self.files(of: watch.service, listener: watch.listener))
         let changed = watch.snapshot.changedPaths(in: snapshot)
         watch.nextCheck = clock.now + .seconds(watch.interval)
-        if !changed.isEmpty || force {
+        if !changed.isEmpty {
             watch.snapshot = snapshot
             reload(watch, changed: changed)
         }
         let updated = watch
         watches.withLock { watches in
             // A configuration reload may have replaced the watch meanwhile; its snapshot is newer.
-            if watches[key]?.listener === updated.listener { watches[key]?.snapshot = updated.snapshot }
+            guard watches[key]?.generation == updated.generation else { return }
+            watches[key]?.snapshot = updated.snapshot
             watches[key]?.nextCheck = updated.nextCheck
         }
     }
