@@ -168,7 +168,10 @@ struct StubResolverTests {
         }) { server in
             let resolver = Self.resolver([server.address])
             #expect(await resolver.addresses(of: "alias.example", families: [.ipv4]) == .found(["192.0.2.7"], authenticated: false))
-            #expect(server.received.map(\.message.questions.first!.name.description) == ["alias.example", "host.example"])
+            // Exactly these questions, in this order; a machine too loaded to answer within the
+            // timeout may make the resolver ask again, which is not what this test is about.
+            let asked = server.received.map(\.message.questions.first!.name.description)
+            #expect(Array(asked.prefix(2)) == ["alias.example", "host.example"] && Set(asked) == ["alias.example", "host.example"], "\(asked)")
             let loop = await resolver.addresses(of: "loop1.example", families: [.ipv4])
             guard case .permanentFailure(let reason) = loop else {
                 Issue.record("expected a permanent failure, got \(loop)")
@@ -186,7 +189,9 @@ struct StubResolverTests {
         }) { server in
             let answer = await Self.resolver([server.address]).addresses(of: "old.example", families: [.ipv4])
             #expect(answer == .found(["192.0.2.8"], authenticated: false))
-            #expect(server.received.map(\.message.additional.count) == [1, 0])
+            // With EDNS first, then without; a loaded machine may repeat the pair after a timeout.
+            let additional = server.received.map(\.message.additional.count)
+            #expect(Array(additional.prefix(2)) == [1, 0] && additional.count % 2 == 0, "\(additional)")
         }
         try await ScriptedDNSServer.with(udp: { query in [.init(bytes: Reply.to(query, responseCode: 1))] }) { server in
             let answer = await Self.resolver([server.address]).addresses(of: "broken.example", families: [.ipv4])

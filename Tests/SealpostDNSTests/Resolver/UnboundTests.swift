@@ -30,7 +30,7 @@ struct UnboundTests {
         try await UnboundServer.with(binary: binary, localData: zone) { server in
             let resolver = StubResolver(
                 configuration: ResolverConfiguration(
-                    servers: [server.address], timeout: .seconds(3), attempts: 2, ednsPayloadSize: payload))
+                    servers: [server.address], timeout: .seconds(10), attempts: 2, ednsPayloadSize: payload))
             try await body(resolver)
         }
     }
