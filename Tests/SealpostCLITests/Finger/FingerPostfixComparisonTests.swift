@@ -15,12 +15,12 @@ struct FingerPostfixComparisonTests {
     }
 
     /// Runs both tools with the same arguments (the destination's port filled in by `arguments`).
-    private static func compare(_ arguments: (FingerReferencePostfix) -> [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
-        guard let finger = FingerPeer.require("posttls-finger", package: "postfix", sourceLocation: sourceLocation),
-              let postfix = try FingerReferencePostfix.start(sourceLocation: sourceLocation)
+    private static func compare(_ arguments: (ReferencePostfix) -> [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
+        guard let finger = PeerProgram.require("posttls-finger", package: "postfix", sourceLocation: sourceLocation),
+              let postfix = try ReferencePostfix.start(sourceLocation: sourceLocation)
         else { return [] }
         defer { postfix.stop() }
-        let reference = try FingerPeer.run(finger, arguments(postfix), environment: ["MAIL_CONFIG": postfix.configDirectory])
+        let reference = try PeerProgram.run(finger, arguments(postfix), environment: ["MAIL_CONFIG": postfix.configDirectory])
         let ours = try SealpostBinary.run(["finger"] + arguments(postfix), environment: ["SEALPOST_CONFIG_DIR": "/nonexistent"])
         let expected = tlsLines(reference.output)
         #expect(!expected.isEmpty, "posttls-finger printed no TLS lines: \(reference.output)", sourceLocation: sourceLocation)

@@ -12,33 +12,7 @@ import Testing
 @testable import SealpostDelivery
 
 /// The real programs the client is tested against (Debian packages).
-enum ClientPeer {
-    /// The path of `name`; records a failure naming the Debian package when it is not installed.
-    static func require(_ name: String, package: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> String? {
-        for directory in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"] {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        Issue.record("\(name) is not installed: apt-get install -y \(package)", sourceLocation: sourceLocation)
-        return nil
-    }
-
-    /// Runs a program to completion and returns its output (standard output and error together).
-    @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
+typealias ClientPeer = PeerProgram
 
 /// A child process in its own process group, killed (with its children) by ``stop()`` or deinit,
 /// so that a failing test leaves nothing running.
@@ -75,39 +49,10 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; the caller binds it next).
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw FixtureError("socket failed") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw FixtureError("bind failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+func freePort() throws -> Int { try freeLoopbackPort() }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`.
-func waitForListener(port: Int, timeout: Double = 20) -> Bool {
-    waitUntil(timeout: timeout) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-    }
-}
+func waitForListener(port: Int, timeout: Double = 20) -> Bool { waitForLoopbackListener(port: port, timeout: timeout) }
 
 /// DNS answers from a table: what the real resolver would say for the test's names.
 struct FakeResolver: MailDNSResolver {

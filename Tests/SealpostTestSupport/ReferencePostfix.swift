@@ -1,28 +1,28 @@
 import Foundation
-import SealpostTestSupport
 import Testing
 
 /// A throwaway Postfix 3.7 (`postfix -c DIR start`) listening on a random port of 127.0.0.1, with
 /// STARTTLS (a certificate for mail.example.com from a test CA), `example.com` as a virtual mailbox
 /// domain whose only user is demo@example.com (a Maildir owned by nobody), and its log in a file.
-/// ``stop()`` (or deinit) stops it and kills whatever is left.
-final class ReferencePostfix: @unchecked Sendable {
-    let directory: TemporaryDirectory
-    let certificates: OpenSSLFixtures
-    let hierarchy: OpenSSLFixtures.Hierarchy
-    let port: Int
+/// ``stop()`` (or deinit) stops it and kills whatever is left. The SMTP client's and `sealpost
+/// finger`'s tests talk to it.
+public final class ReferencePostfix: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let certificates: OpenSSLFixtures
+    public let hierarchy: OpenSSLFixtures.Hierarchy
+    public let port: Int
     /// An smtps-style service (`smtpd_tls_wrappermode = yes`): TLS from the first byte.
-    let wrapperPort: Int
+    public let wrapperPort: Int
     private let postfix: String
     private var running = false
 
-    var configDirectory: String { directory.path + "/etc" }
-    var maildir: String { directory.path + "/mail/example.com/demo/new" }
-    var log: String { (try? String(contentsOfFile: directory.path + "/maillog", encoding: .utf8)) ?? "" }
+    public var configDirectory: String { directory.path + "/etc" }
+    public var maildir: String { directory.path + "/mail/example.com/demo/new" }
+    public var log: String { (try? String(contentsOfFile: directory.path + "/maillog", encoding: .utf8)) ?? "" }
 
     /// Starts Postfix; nil (with a recorded issue) when it is not installed.
-    static func start(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ReferencePostfix? {
-        guard let postfix = ClientPeer.require("postfix", package: "postfix", sourceLocation: sourceLocation) else { return nil }
+    public static func start(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ReferencePostfix? {
+        guard let postfix = PeerProgram.require("postfix", package: "postfix", sourceLocation: sourceLocation) else { return nil }
         guard geteuid() == 0 else {
             Issue.record("the reference Postfix needs root (postfix start)", sourceLocation: sourceLocation)
             return nil
@@ -37,9 +37,10 @@ final class ReferencePostfix: @unchecked Sendable {
         directory = try TemporaryDirectory()
         chmod(directory.path, 0o755)
         certificates = try OpenSSLFixtures()
+        chmod(certificates.directory, 0o755)
         hierarchy = try certificates.hierarchy(leafKey: .rsa)
-        port = try freePort()
-        wrapperPort = try freePort()
+        port = try freeLoopbackPort()
+        wrapperPort = try freeLoopbackPort()
         let base = directory.path
         let manager = FileManager.default
         for folder in ["etc", "queue", "data", "mail"] {
@@ -87,23 +88,23 @@ final class ReferencePostfix: @unchecked Sendable {
     }
 
     private func start() throws {
-        let check = try ClientPeer.run(postfix, ["-c", configDirectory, "check"])
+        let check = try PeerProgram.run(postfix, ["-c", configDirectory, "check"])
         guard check.status == 0 else { throw FixtureError("postfix check failed: \(check.output)") }
-        let started = try ClientPeer.run(postfix, ["-c", configDirectory, "start"])
+        let started = try PeerProgram.run(postfix, ["-c", configDirectory, "start"])
         guard started.status == 0 else { throw FixtureError("postfix start failed: \(started.output)\n\(log)") }
         running = true
-        guard waitForListener(port: port), waitForListener(port: wrapperPort) else {
+        guard waitForLoopbackListener(port: port), waitForLoopbackListener(port: wrapperPort) else {
             stop()
             throw FixtureError("Postfix did not listen on \(port): \(log)")
         }
     }
 
-    func stop() {
+    public func stop() {
         guard running else { return }
         running = false
         let pidFile = directory.path + "/queue/pid/master.pid"
         let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        _ = try? ClientPeer.run(postfix, ["-c", configDirectory, "stop"])
+        _ = try? PeerProgram.run(postfix, ["-c", configDirectory, "stop"])
         if let pid {
             if !waitUntil(timeout: 15, { kill(pid, 0) != 0 }) {
                 kill(pid, SIGKILL)
@@ -114,13 +115,13 @@ final class ReferencePostfix: @unchecked Sendable {
     deinit { stop() }
 
     /// The messages delivered to demo@example.com.
-    var delivered: [String] {
+    public var delivered: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: maildir)) ?? []
         return names.sorted().compactMap { try? String(contentsOfFile: maildir + "/" + $0, encoding: .utf8) }
     }
 
     /// The leaf certificate's SHA-256 fingerprint as `AB:CD:…`.
-    func leafFingerprint() throws -> String {
+    public func leafFingerprint() throws -> String {
         let output = try certificates.openssl("x509", "-in", hierarchy.leaf, "-noout", "-fingerprint", "-sha256")
         guard let value = output.split(separator: "=").last else { throw FixtureError("no fingerprint in \(output)") }
         return value.trimmingCharacters(in: .whitespacesAndNewlines)
