@@ -139,6 +139,7 @@ let package = Package(
         // Helpers shared by the test targets (temporary directories, waiting).
         .target(
             name: "SealpostTestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/SealpostTestSupport"
         ),
         .testTarget(

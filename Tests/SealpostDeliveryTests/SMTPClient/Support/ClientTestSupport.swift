@@ -73,33 +73,6 @@ struct FakeResolver: MailDNSResolver {
         hosts: ["mx.example.com": .found(["127.0.0.1"], authenticated: false)])
 }
 
-/// A logger that keeps its lines.
-final class RecordingLog: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var messages: [String] { lines.withLock { $0 } }
-
-    var logger: Logger {
-        var logger = Logger(label: "sealpost.smtp") { _ in Handler(log: self) }
-        logger.logLevel = .debug
-        return logger
-    }
-
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    private struct Handler: LogHandler {
-        let log: RecordingLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) { log.append("\(event.level): \(event.message)") }
-    }
-}
 
 /// The service configuration of main.cf text (and master.cf, for a named service).
 func clientConfiguration(_ main: String, master: String = "", service: String? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> ServiceConfiguration {

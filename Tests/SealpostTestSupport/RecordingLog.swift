@@ -2,12 +2,14 @@ import Logging
 import Synchronization
 
 /// A logger that keeps its messages, to check what Sealpost logs (and that it logs no secrets).
-final class RecordingLog: Sendable {
+public final class RecordingLog: Sendable {
     private let lines = Mutex<[String]>([])
 
-    var messages: [String] { lines.withLock { $0 } }
+    public init() {}
 
-    var logger: Logger {
+    public var messages: [String] { lines.withLock { $0 } }
+
+    public var logger: Logger {
         var logger = Logger(label: "sealpost.test") { _ in Handler(log: self) }
         logger.logLevel = .debug
         return logger
