@@ -9,7 +9,7 @@ public struct SealpostCommand: AsyncParsableCommand {
         version: SealpostVersion.string,
         subcommands: [
             ConfCommand.self, CheckCommand.self, RunCommand.self, CatalogueCommand.self, PasswdCommand.self,
-            QueueCommand.self, SendmailCommand.self, TLSCommand.self, FingerCommand.self,
+            QueueCommand.self, SendmailCommand.self, TLSCommand.self, FingerCommand.self, BenchCommand.self,
         ]
     )
 
