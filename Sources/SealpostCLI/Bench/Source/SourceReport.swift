@@ -23,7 +23,7 @@ struct SourceReport {
             text += "latency ms (MAIL to end of data): \(parts.joined(separator: " "))\n"
         }
         for (summary, count) in tls.sorted(by: { $0.key < $1.key }) {
-            text += "TLS: \(summary) (\(count) connections)\n"
+            text += "TLS: \(summary) (\(count) connection\(count == 1 ? "" : "s"))\n"
         }
         for (key, count) in errors.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
             text += "error: \(key): \(count)\n"

@@ -66,4 +66,21 @@ struct BenchSourceSealpostTests {
         #expect(result.status == 0, "\(result.standardOutput)")
         #expect(result.standardOutput.contains("messages: 1 sent, 1 accepted, 0 failed"), "\(result.standardOutput)")
     }
+
+    @Test("--wrapper on the SMTPS port: TLS before the greeting, one connection reused for three messages")
+    func wrapperMode() throws {
+        let instance = try MailInstance()
+        try instance.start()
+        defer { _ = instance.stop() }
+        let result = try SealpostBinary.run([
+            "bench", "source", "-m", "3", "--reuse", "3", "--wrapper", "--insecure", "--pipelining",
+            "--auth", "demo@example.test:secret", "-f", "demo@example.test", "-t", "demo@example.test",
+            "127.0.0.1:\(instance.smtpsPort)",
+        ])
+        #expect(result.status == 0, "\(result.standardOutput)\n\(instance.log)")
+        #expect(result.standardOutput.contains("sessions: 1, connections: 1"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("TLS: TLSv1.3 TLS_"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("(1 connection)"), "\(result.standardOutput)")
+        #expect(waitUntil(timeout: 20) { instance.mailbox("demo").count == 3 }, "\(instance.log)")
+    }
 }

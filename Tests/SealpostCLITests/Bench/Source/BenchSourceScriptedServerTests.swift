@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-/// Whether `--pipelining` really sends MAIL, RCPT and DATA before the first reply: a scripted server refuses the
-/// recipient, so DATA reaches it only when it was sent without waiting.
-@Suite("bench source: pipelining")
-struct BenchSourcePipeliningTests {
+/// `bench source` against small Python servers that do one thing on purpose: refuse the recipient, so DATA
+/// arrives only when `--pipelining` sent it without waiting; or greet with junk, which must fail cleanly.
+@Suite("bench source against scripted servers")
+struct BenchSourceScriptedServerTests {
     /// One connection: the commands it got, in order, printed at the end; PIPELINING announced when asked.
     static let server = """
         import socket, sys
@@ -32,9 +32,14 @@ struct BenchSourcePipeliningTests {
 
     /// Runs the scripted server and `bench source --pipelining` against it; returns the commands it got.
     static func commandsSeen(announcePipelining: Bool) throws -> (commands: String, bench: SealpostBinary.Result) {
+        try runScripted(server, argument: announcePipelining ? "yes" : "no", bench: ["-m", "1", "--pipelining"])
+    }
+
+    /// Runs a Python server script that prints its port first and a summary last, and `bench source` against it.
+    static func runScripted(_ script: String, argument: String, bench arguments: [String]) throws -> (commands: String, bench: SealpostBinary.Result) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", server, announcePipelining ? "yes" : "no"]
+        process.arguments = ["python3", "-c", script, argument]
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice
@@ -50,7 +55,7 @@ struct BenchSourcePipeliningTests {
             text += String(decoding: data, as: UTF8.self)
         }
         let port = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let bench = try SealpostBinary.run(["bench", "source", "-m", "1", "--pipelining", "127.0.0.1:\(port)"])
+        let bench = try SealpostBinary.run(["bench", "source"] + arguments + ["127.0.0.1:\(port)"])
         let rest = output.fileHandleForReading.readDataToEndOfFile()
         return (String(decoding: rest, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), bench)
     }
@@ -68,5 +73,31 @@ struct BenchSourcePipeliningTests {
         let (commands, bench) = try Self.commandsSeen(announcePipelining: false)
         #expect(commands == "EHLO MAIL RCPT")
         #expect(bench.status == 1)
+    }
+
+    /// One connection answered with `sys.argv[1]` (Python bytes syntax) as the greeting, then closed.
+    static let junkServer = """
+        import socket, sys
+        s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+        print(s.getsockname()[1], flush=True)
+        s.settimeout(60)
+        c, _ = s.accept()
+        try:
+            c.sendall(eval(sys.argv[1]))
+            c.recv(4096)
+        except OSError:
+            pass
+        print('done', flush=True)
+        """
+
+    @Test("a server that sends junk, an endless line or nothing: a clear error per message, never a crash", arguments: [
+        #"b'\xff\xfe\x00junk\r\n'"#, #"b'2200 no\r\n'"#, #"b'220' + b'x' * 100000"#, #"b''"#,
+    ])
+    func junkGreeting(_ greeting: String) throws {
+        let (_, bench) = try Self.runScripted(Self.junkServer, argument: greeting, bench: ["-m", "1", "--timeout", "5"])
+        #expect(bench.status == 1, "\(bench.standardOutput)\(bench.standardError)")
+        #expect(bench.standardOutput.contains("messages: 1 sent, 0 accepted, 1 failed"), "\(bench.standardOutput)")
+        #expect(bench.standardOutput.contains("after greeting: 1") || bench.standardOutput.contains("to greeting: 1"),
+                "\(bench.standardOutput)")
     }
 }
