@@ -17,19 +17,19 @@ struct BenchSourceCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customShort("s"), help: "Sessions running in parallel.")
+    @Option(name: .customShort("s"), help: ArgumentHelp("Sessions running in parallel.", valueName: "sessions"))
     var sessions = 1
 
-    @Option(name: .customShort("m"), help: "Messages to send in all.")
+    @Option(name: .customShort("m"), help: ArgumentHelp("Messages to send in all.", valueName: "messages"))
     var messages = 1
 
-    @Option(name: .customShort("l"), help: "Size of each message in octets, headers included.")
+    @Option(name: .customShort("l"), help: ArgumentHelp("Size of each message in octets, headers included.", valueName: "octets"))
     var size = 1024
 
-    @Option(name: .customShort("r"), help: "Recipients per message; above 1 they are numbered, as smtp-source does.")
+    @Option(name: .customShort("r"), help: ArgumentHelp("Recipients per message; above 1 they are numbered, as smtp-source does.", valueName: "recipients"))
     var recipients = 1
 
-    @Option(name: .long, help: "Messages per connection before it is closed and another one opened.")
+    @Option(name: .long, help: ArgumentHelp("Messages per connection before it is closed and another one opened.", valueName: "messages"))
     var reuse = 1
 
     @Flag(name: .long, help: "Send MAIL, RCPT and DATA in one go when the server offers PIPELINING.")
@@ -41,25 +41,25 @@ struct BenchSourceCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Start TLS on connecting (SMTPS), before the greeting.")
     var wrapper = false
 
-    @Option(name: .long, help: "AUTH PLAIN with user:password after EHLO (and after TLS, when used).")
+    @Option(name: .long, help: ArgumentHelp("AUTH PLAIN with user:password after EHLO (and after TLS, when used).", valueName: "user:password"))
     var auth: String?
 
-    @Option(name: .customShort("f"), help: "The envelope sender.")
+    @Option(name: .customShort("f"), help: ArgumentHelp("The envelope sender.", valueName: "address"))
     var from = "bench@localhost"
 
-    @Option(name: .customShort("t"), help: "The envelope recipient.")
+    @Option(name: .customShort("t"), help: ArgumentHelp("The envelope recipient.", valueName: "address"))
     var to = "bench@localhost"
 
-    @Option(name: .long, help: "The EHLO name.")
+    @Option(name: .long, help: ArgumentHelp("The EHLO name.", valueName: "name"))
     var helo = "localhost"
 
-    @Option(name: .long, help: "Seconds to wait for a connection or a reply.")
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for a connection or a reply.", valueName: "seconds"))
     var timeout = 30
 
     @Flag(name: .long, help: "Accept any server certificate (TLS encrypts, nothing is verified).")
     var insecure = false
 
-    @Option(name: .customLong("CAfile"), help: "Trust anchors (PEM) for checking the server certificate; the system's when absent.")
+    @Option(name: .customLong("CAfile"), help: ArgumentHelp("Trust anchors (PEM) for checking the server certificate; the system's when absent.", valueName: "file"))
     var caFile: String?
 
     @Argument(help: "The server, host:port ([ipv6]:port for an IPv6 address).")
