@@ -73,6 +73,11 @@ struct BenchSourceCommand: AsyncParsableCommand {
         if size < 0 { throw ValidationError("-l needs a size of at least 0") }
         if starttls && wrapper { throw ValidationError("--starttls and --wrapper exclude each other") }
         if let auth, !auth.contains(":") { throw ValidationError("--auth needs user:password") }
+        // They go into commands and headers as they are: no line breaks, spaces or brackets may sneak in.
+        for (value, name) in [(from, "-f"), (to, "-t"), (helo, "--helo")]
+        where value.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F || "<>".unicodeScalars.contains($0) }) {
+            throw ValidationError("\(name) may not contain spaces, control characters or angle brackets")
+        }
         _ = try Self.split(server)
     }
 
@@ -103,12 +108,13 @@ struct BenchSourceCommand: AsyncParsableCommand {
             messagesPerConnection: reuse, pipelining: pipelining, startTLS: starttls, wrapper: wrapper,
             credentials: credentials, sender: from, recipient: to, helo: helo, timeout: timeout,
             tlsContext: context, tlsLevel: level)
+        let message = SourceMessage(size: size, from: from, to: SourceSession.recipients(options)[0])
         let tally = SourceTally(messages: messages)
         let clock = ContinuousClock()
         let start = clock.now
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<sessions {
-                group.addTask { await SourceSession(options: options, tally: tally).run() }
+                group.addTask { await SourceSession(options: options, tally: tally, message: message).run() }
             }
         }
         let report = SourceReport(

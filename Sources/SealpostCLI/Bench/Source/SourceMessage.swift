@@ -1,37 +1,53 @@
 import NIOCore
 import SMTPCore
 
-/// The test message a source sends: headers naming the sender, the recipient and its sequence number, then body
-/// lines of filler up to the requested size. Some body lines begin with a dot so dot-stuffing is exercised.
-enum SourceMessage {
-    /// The message as it is submitted (before dot-stuffing), with CRLF line ends, `size` octets long when `size`
-    /// exceeds the headers (else just the headers and an empty body).
-    static func content(size: Int, from: String, to: String, number: Int) -> ByteBuffer {
-        var text = "From: <\(from)>\r\nTo: <\(to)>\r\nSubject: sealpost bench message \(number)\r\n"
-        text += "Message-ID: <bench.\(number)@sealpost.invalid>\r\n\r\n"
-        var buffer = ByteBuffer(string: text)
-        var remaining = size - buffer.readableBytes
+/// The test message a source sends: headers naming the sender, the recipient and the message's sequence number,
+/// then body lines of filler up to the requested size. Every tenth body line begins with a dot, so dot-stuffing
+/// is exercised. The body is encoded once and shared; only the headers are made per message.
+struct SourceMessage: Sendable {
+    private let from: String
+    private let to: String
+    /// The dot-stuffed body and the terminating `.` line, as sent after the headers.
+    private let encodedBody: ByteBuffer
+
+    /// `size` is the message's length in octets as submitted (before dot-stuffing), headers included; a size
+    /// below the headers' length gives the headers and an empty body.
+    init(size: Int, from: String, to: String) {
+        self.from = from
+        self.to = to
+        // The sequence number is zero-padded, so every message's headers have the same length.
+        var remaining = size - Self.headers(number: 0, from: from, to: to).utf8.count
+        var body = ByteBuffer()
         var line = 0
-        while remaining > 0 {
-            // A full line is 78 octets plus CRLF; one octet is never left over for a line of its own, since a
-            // lone LF would not be a line end (the encoder would make it CRLF and the size would be off).
-            guard remaining >= 2 else { break }
+        while remaining >= 2 {
+            // A full line is 78 octets plus CRLF; no single octet is left for a line of its own, since a lone
+            // LF is no line end (the encoder would make it CRLF and the size would be off by one).
             let length = remaining <= 80 ? remaining : (remaining == 81 ? 79 : 80)
             let fill = length - 2
-            let lead: UInt8 = line % 10 == 9 ? UInt8(ascii: ".") : UInt8(ascii: "X")
             if fill > 0 {
-                buffer.writeInteger(lead)
-                buffer.writeRepeatingByte(UInt8(ascii: "X"), count: fill - 1)
+                body.writeInteger(line % 10 == 9 ? UInt8(ascii: ".") : UInt8(ascii: "X"))
+                body.writeRepeatingByte(UInt8(ascii: "X"), count: fill - 1)
             }
-            buffer.writeString("\r\n")
+            body.writeString("\r\n")
             remaining -= length
             line += 1
         }
+        encodedBody = DataEncoder.encode(body)
+    }
+
+    /// The whole DATA payload of message `number`, ready for the wire.
+    func wire(number: Int) -> ByteBuffer {
+        var buffer = ByteBuffer(string: Self.headers(number: number, from: from, to: to))
+        var body = encodedBody
+        buffer.writeBuffer(&body)
         return buffer
     }
 
-    /// The DATA payload on the wire: dot-stuffed content and the terminating `.` line.
-    static func wire(size: Int, from: String, to: String, number: Int) -> ByteBuffer {
-        DataEncoder.encode(content(size: size, from: from, to: to, number: number))
+    /// The headers and the empty line after them. Nothing here starts with a dot, so they need no stuffing.
+    private static func headers(number: Int, from: String, to: String) -> String {
+        let digits = String(number)
+        let padded = String(repeating: "0", count: max(10 - digits.count, 0)) + digits
+        return "From: <\(from)>\r\nTo: <\(to)>\r\nSubject: sealpost bench message \(padded)\r\n"
+            + "Message-ID: <bench.\(padded)@sealpost.invalid>\r\n\r\n"
     }
 }

@@ -28,6 +28,7 @@ struct SourceOptions: Sendable {
 struct SourceSession: Sendable {
     let options: SourceOptions
     let tally: SourceTally
+    let message: SourceMessage
 
     func run() async {
         var current: (connection: FingerConnection, capabilities: EHLOCapabilities)?
@@ -142,12 +143,8 @@ struct SourceSession: Sendable {
     private func transaction(
         _ number: Int, on connection: FingerConnection, capabilities: EHLOCapabilities
     ) async throws(SourceFailure) -> UInt64 {
-        let recipients = (1...options.recipients).map { index in
-            // smtp-source's way of making many recipients out of one: a number in front of the address.
-            options.recipients > 1 ? "\(index)\(options.recipient)" : options.recipient
-        }
-        let content = SourceMessage.wire(
-            size: options.messageSize, from: options.sender, to: recipients[0], number: number)
+        let recipients = Self.recipients(options)
+        let content = message.wire(number: number)
         let commands = ["MAIL FROM:<\(options.sender)>"] + recipients.map { "RCPT TO:<\($0)>" } + ["DATA"]
         let clock = ContinuousClock()
         let start = clock.now
@@ -170,6 +167,13 @@ struct SourceSession: Sendable {
         try await expect(connection, "end of data") { $0 == 250 }
         let elapsed = (clock.now - start).components
         return UInt64(max(elapsed.seconds, 0)) * 1_000_000 + UInt64(max(elapsed.attoseconds, 0) / 1_000_000_000_000)
+    }
+
+    /// smtp-source's way of making many recipients out of one: a number in front of the address.
+    static func recipients(_ options: SourceOptions) -> [String] {
+        (1...options.recipients).map { index in
+            options.recipients > 1 ? "\(index)\(options.recipient)" : options.recipient
+        }
     }
 
     /// The next reply, which must have a code `accept` takes.

@@ -125,7 +125,7 @@ struct BenchSourceSinkTests {
     @Test("bad arguments are refused before anything is sent")
     func badArguments() throws {
         for arguments in [["-s", "0", "127.0.0.1:25"], ["127.0.0.1"], ["--auth", "nopassword", "127.0.0.1:25"],
-                          ["--starttls", "--wrapper", "127.0.0.1:25"], ["127.0.0.1:70000"]] {
+                          ["--starttls", "--wrapper", "127.0.0.1:25"], ["127.0.0.1:70000"], ["-f", "a@b\r\nRCPT TO:<x@y>", "127.0.0.1:25"]] {
             let result = try Self.bench(arguments)
             #expect(result.status != 0 && result.status != 1, "\(arguments): \(result.status)")
         }
