@@ -12,9 +12,11 @@ import Testing
 final class MailInstance {
     let fixtures: OpenSSLFixtures
     var directory: String { fixtures.directory }
-    let smtpPort: Int
-    let submissionPort: Int
-    let smtpsPort: Int
+    private(set) var smtpPort: Int
+    private(set) var submissionPort: Int
+    private(set) var smtpsPort: Int
+    /// master.cf with `PORT_*` placeholders, written again when other ports must be tried.
+    private let masterTemplate: String
     private(set) var process: SealpostBinary.RunningProcess?
 
     /// The uid and gid mailboxes belong to: nobody when running as root, else the current user.
@@ -26,6 +28,7 @@ final class MailInstance {
     ///     placeholders).
     init(mainExtra: String = "", master: String? = nil, users: [String: String] = ["demo": "secret"]) throws {
         fixtures = try OpenSSLFixtures()
+        masterTemplate = master ?? Self.seedMaster
         chmod(fixtures.directory, 0o755)
         (smtpPort, submissionPort, smtpsPort) = (try Self.freePort(), try Self.freePort(), try Self.freePort())
         try fixtures.rsaKey("key.pem")
@@ -71,7 +74,11 @@ final class MailInstance {
             \(mainExtra)
 
             """, mode: 0o644)
-        let services = (master ?? Self.seedMaster)
+        try writeMaster()
+    }
+
+    private func writeMaster() throws {
+        let services = masterTemplate
             .replacingOccurrences(of: "PORT_SMTPS", with: String(smtpsPort))
             .replacingOccurrences(of: "PORT_SUBMISSION", with: String(submissionPort))
             .replacingOccurrences(of: "PORT_SMTP", with: String(smtpPort))
@@ -101,9 +108,21 @@ final class MailInstance {
 
         """
 
-    /// Starts Sealpost and waits until it serves.
+    /// Starts Sealpost and waits until it serves. A port found free can be taken by a parallel test
+    /// before Sealpost binds it: then other ports are tried.
     func start() throws {
-        process = try SealpostBinary.start(["run", "-c", directory])
+        for _ in 0..<3 {
+            process = try SealpostBinary.start(["run", "-c", directory])
+            let settled = waitUntil(timeout: 20) { self.log.contains("daemon started") || !(self.process?.process.isRunning ?? false) }
+            if settled, !log.contains("daemon started"), log.contains("Address already in use") {
+                _ = process?.stop()
+                process = nil
+                (smtpPort, submissionPort, smtpsPort) = (try Self.freePort(), try Self.freePort(), try Self.freePort())
+                try writeMaster()
+                continue
+            }
+            break
+        }
         let started = waitUntil(timeout: 20) { self.log.contains("daemon started") || !(self.process?.process.isRunning ?? false) }
             && log.contains("daemon started")
         if !started {
