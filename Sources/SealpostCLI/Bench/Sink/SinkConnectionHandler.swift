@@ -76,9 +76,13 @@ final class SinkConnectionHandler: ChannelInboundHandler {
 
     /// Handles every complete command and all message content in `input`, until a reply must wait.
     private func process(context: ChannelHandlerContext) {
+        // The decoders consume from the front: without this the buffer would grow by every message.
+        defer { input.discardReadBytes() }
         while !waiting && !closing {
-            if message != nil {
-                switch message!.next(from: &input) {
+            if var decoder = message {
+                let result = decoder.next(from: &input)
+                message = decoder
+                switch result {
                 case .content(let content):
                     // Discarded; only counted.
                     counters.update { $0.bytes += content.readableBytes }
@@ -93,8 +97,11 @@ final class SinkConnectionHandler: ChannelInboundHandler {
             switch framer.next(from: &input) {
             case .needMoreBytes:
                 return
-            case .lineTooLong:
-                send(SinkResponse(reply: SMTPReply("500 5.5.2 Error: line too long")), context: context)
+            case .lineTooLong(let line):
+                // A framer that stopped reading ignores all further input: nothing would be answered again.
+                send(SinkResponse(
+                    reply: SMTPReply("500 5.5.2 Error: line too long"), next: line.inputStopped ? .close : .readCommands),
+                    context: context)
             case .line(let line):
                 switch parser.parse(line) {
                 case .command(let command):

@@ -7,7 +7,7 @@ final class SinkCounters: Sendable {
         var sessions = 0
         var messages = 0
         var recipients = 0
-        /// Message content octets, after dot-stuffing was removed.
+        /// Message content octets received, after dot-stuffing was removed (rejected messages included).
         var bytes = 0
         var tlsSessions = 0
         /// 4xx and 5xx replies sent (injected ones included), failed TLS handshakes, connection errors.

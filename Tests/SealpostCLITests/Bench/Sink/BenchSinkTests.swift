@@ -141,3 +141,74 @@ struct BenchSinkTests {
         #expect(wrapper.status != 0 && wrapper.standardError.contains("--starttls"))
     }
 }
+
+/// The sink's less common paths: wrapper mode, the session limit, input that is not SMTP.
+@Suite("sealpost bench sink: wrapper mode, limits, bad input", .serialized)
+struct BenchSinkEdgeTests {
+    @Test("--wrapper: TLS from the first byte, STARTTLS not announced")
+    func wrapperMode() throws {
+        let directory = try TemporaryDirectory()
+        let (certificate, key) = try SelfSignedCertificate.generate(commonName: "sink.test")
+        let sink = try SinkProcess(
+            ["--wrapper", "--starttls", try directory.write("cert.pem", certificate), try directory.write("key.pem", key)],
+            directory: directory)
+        let output = try python("""
+            import smtplib, ssl
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            s = smtplib.SMTP_SSL('127.0.0.1', \(sink.port), context=context)
+            s.ehlo('client.test')
+            print(s.has_extn('starttls'))
+            s.sendmail('a@example.test', ['b@example.test', 'c@example.test'], 'hello\\r\\n')
+            s.quit()
+            """)
+        #expect(output == "False\n")
+        #expect(SinkProcess.counters(sink.stop().standardOutput) == [
+            "sessions": 1, "messages": 1, "recipients": 2, "bytes": 7, "tls": 1, "errors": 0,
+        ])
+    }
+
+    @Test("--max-sessions: a session over the limit gets 421 and is not counted")
+    func sessionLimit() throws {
+        let sink = try SinkProcess(["--max-sessions", "1"])
+        let output = try python("""
+            import socket
+            first = socket.create_connection(('127.0.0.1', \(sink.port)))
+            print(first.makefile('rb').readline().decode()[:3])
+            second = socket.create_connection(('127.0.0.1', \(sink.port)))
+            print(second.makefile('rb').readline().decode()[:3])
+            first.sendall(b'QUIT\\r\\n')
+            """)
+        #expect(output == "220\n421\n")
+        let counters = SinkProcess.counters(sink.stop().standardOutput)
+        #expect(counters["sessions"] == 1 && counters["errors"] == 1)
+    }
+
+    @Test("garbage, NUL octets, an oversized message and an over-long line get error replies, not a crash")
+    func badInput() throws {
+        let sink = try SinkProcess([])
+        let output = try python("""
+            import socket, random
+            c = socket.create_connection(('127.0.0.1', \(sink.port)), timeout=10)
+            f = c.makefile('rb')
+            f.readline()
+            random.seed(7)
+            garbage = bytes(random.randrange(256) for _ in range(1000)).replace(b'\\n', b'').replace(b'\\r', b'')
+            c.sendall(garbage + b'\\r\\nMAIL FROM:<a\\x00@example.test>\\r\\nNOOP\\r\\n')
+            replies = [f.readline() for _ in range(3)]
+            print(replies[0][:1].decode(), replies[1][:1].decode(), replies[2][:3].decode())
+            c.sendall(b'MAIL FROM:<a@example.test> SIZE=999999999\\r\\n')
+            print(f.readline().decode()[:3])
+            c.sendall(b'X' * 3000 + b'\\r\\nNOOP\\r\\n')
+            print(f.readline().decode()[:3], f.readline().decode()[:3])
+            c.sendall(b'QUIT\\r\\n')
+            f.readline()
+            """)
+        #expect(output == "5 5 250\n552\n500 250\n")
+        let result = sink.stop()
+        #expect(result.status == 0)
+        let counters = SinkProcess.counters(result.standardOutput)
+        #expect(counters["sessions"] == 1 && counters["errors"] == 4, "\(result.standardOutput)")
+    }
+}

@@ -13,13 +13,13 @@ final class SinkProcess {
         self.directory = try directory ?? TemporaryDirectory()
         port = try freeLoopbackPort()
         let output = self.directory.path + "/sink.out"
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         process.executableURL = URL(fileURLWithPath: SealpostBinary.path)
         process.arguments = ["bench", "sink"] + options + ["127.0.0.1:\(port)"]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: output)
         let errors = self.directory.path + "/sink.err"
-        FileManager.default.createFile(atPath: errors, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errors)
         try process.run()
         // Its own note, not a probe connection, which the sink would count as a session.
