@@ -118,8 +118,8 @@ struct BenchSinkCommand: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { group in
             if printCounters {
                 group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
+                    // A cancelled sleep ends the loop, so the totals at exit are not printed twice.
+                    while (try? await Task.sleep(for: .seconds(1))) != nil {
                         Terminal.out("\(counters.snapshot)\n")
                     }
                 }
