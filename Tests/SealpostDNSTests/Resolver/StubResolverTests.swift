@@ -12,7 +12,7 @@ struct StubResolverTests {
     static let cname: UInt16 = 5
 
     static func resolver(
-        _ servers: [SocketAddress], timeout: TimeAmount = .seconds(10), attempts: Int = 2, rotate: Bool = false,
+        _ servers: [SocketAddress], timeout: TimeAmount = .seconds(30), attempts: Int = 2, rotate: Bool = false,
         payload: UInt16? = 1232
     ) -> StubResolver {
         StubResolver(
