@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SealpostConfig
 
 /// The queue manager's parameters, with Postfix's meanings (qmgr(8)).
@@ -22,7 +25,9 @@ public struct SchedulerSettings: Sendable {
     public var deferTransports: Set<String>
     /// `soft_bounce`: permanent failures are deferred instead (a safety net while testing).
     public var softBounce: Bool
-    /// `qmgr_message_active_limit`: messages being delivered at once.
+    /// `qmgr_message_active_limit`: messages being delivered at once. Each holds its queue file
+    /// open while it is delivered (Postfix's qmgr keeps them in memory instead), so the limit is also
+    /// kept to a quarter of the open-file limit, leaving the rest to SMTP sessions and agents.
     public var activeLimit: Int
     /// Per-transport limits: `<transport>_destination_concurrency_limit` and
     /// `<transport>_destination_recipient_limit`, falling back to the `default_…` ones.
@@ -42,7 +47,7 @@ public struct SchedulerSettings: Sendable {
         failedCohortLimit = max(1, configuration.integer("default_destination_concurrency_failed_cohort_limit"))
         deferTransports = Set(configuration.list("defer_transports"))
         softBounce = configuration.bool("soft_bounce")
-        activeLimit = max(1, configuration.integer("qmgr_message_active_limit"))
+        activeLimit = max(1, min(configuration.integer("qmgr_message_active_limit"), Self.openFileShare()))
         defaultConcurrencyLimit = configuration.integer("default_destination_concurrency_limit")
         defaultRecipientLimit = configuration.integer("default_destination_recipient_limit")
         concurrencyLimits = [:]
@@ -99,6 +104,13 @@ public struct SchedulerSettings: Sendable {
     /// How long a message from `sender` may stay in the queue.
     public func lifetime(sender: String) -> Int {
         sender.isEmpty ? bounceLifetime : maximalLifetime
+    }
+
+    /// A quarter of the soft open-file limit (RLIMIT_NOFILE), at least 16.
+    static func openFileShare() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return Int.max }
+        return max(16, Int(clamping: limit.rlim_cur / 4))
     }
 
     /// A catalogued integer, or one a user defined for their own transport in main.cf.
