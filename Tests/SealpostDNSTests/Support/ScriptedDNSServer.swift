@@ -53,7 +53,15 @@ final class ScriptedDNSServer: Sendable {
         }
     }
 
+    /// The UDP port the system picks may be taken for TCP already (by a parallel test): then again.
     private static func start(host: String, udp: @escaping UDPScript, tcp: TCPScript?) async throws -> ScriptedDNSServer {
+        for _ in 0..<4 {
+            if let server = try? await startOnce(host: host, udp: udp, tcp: tcp) { return server }
+        }
+        return try await startOnce(host: host, udp: udp, tcp: tcp)
+    }
+
+    private static func startOnce(host: String, udp: @escaping UDPScript, tcp: TCPScript?) async throws -> ScriptedDNSServer {
         let group = MultiThreadedEventLoopGroup.singleton
         let log = QueryLog()
         let record: @Sendable (Received) -> Void = { log.append($0) }
