@@ -26,6 +26,14 @@ public struct SMTPClientStateMachine {
         /// The transaction is over. When `reusable`, the session is idle and may carry another
         /// transaction; otherwise the connection must be closed (after any QUIT already sent).
         case finished(SMTPTransactionOutcome, reusable: Bool)
+
+        /// Whether the action puts bytes on the wire that the server will answer.
+        var writes: Bool {
+            switch self {
+            case .send, .startTLS, .sendContent: true
+            case .note, .finished: false
+            }
+        }
     }
 
     public enum Phase: Sendable, Hashable {
@@ -100,7 +108,17 @@ public struct SMTPClientStateMachine {
                 break
             }
             guard case .reply(let reply) = result else { break }
-            actions += handle(reply)
+            let answer = handle(reply)
+            actions += answer
+            // Every byte of this read arrived before what we answer now is written: more of them
+            // would be a reply to a command the server has not seen — out of step, or injected.
+            if bytes.readableBytes > 0, phase != .done, phase != .tlsHandshake, answer.contains(where: \.writes) {
+                actions.removeAll(where: \.writes)
+                actions += fail(
+                    SMTPSessionFailure(dsn: "4.4.2", text: "host \(configuration.peerName) sent a premature reply while \(where_)"),
+                    polite: false)
+                break
+            }
         }
         if phase == .done || phase == .tlsHandshake { bytes.moveReaderIndex(forwardBy: bytes.readableBytes) }
         return actions
@@ -518,6 +536,12 @@ public struct SMTPClientStateMachine {
         let text = Self.replyText(reply)
         if discardingData {
             return finishTransaction()
+        }
+        if !contentComplete && reply.isPositiveCompletion {
+            // Acceptance of a message not yet sent whole is no delivery: the server is out of step.
+            return fail(
+                SMTPSessionFailure(dsn: "4.4.2", text: "host \(configuration.peerName) sent a premature reply while \(where_)"),
+                polite: false)
         }
         let position: [Int]
         if configuration.protocolKind == .lmtp {
