@@ -163,9 +163,9 @@ public struct LocalDeliveryAgent: DeliveryAgent {
         if let temporary = expansion.failures.first(where: \.temporary) { return (result(temporary), []) }
         var failures = expansion.failures
         let headerLines = [
-            "Return-Path: <\(request.sender)>",
-            "X-Original-To: \(recipient.originalAddress ?? recipient.address)",
-            "Delivered-To: \(recipient.address)",
+            "Return-Path: <\(QuotedAddress.external(request.sender))>",
+            "X-Original-To: \(QuotedAddress.external(recipient.originalAddress ?? recipient.address))",
+            "Delivered-To: \(QuotedAddress.external(recipient.address))",
         ]
         for mailbox in expansion.mailboxes {
             if let failure = write(mailbox, headerLines: headerLines, request: request) {

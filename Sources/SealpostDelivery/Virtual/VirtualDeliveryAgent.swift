@@ -105,7 +105,7 @@ public struct VirtualDeliveryAgent: Sendable {
                 status: .deferred, dsn: "4.3.5", text: "mail system configuration error",
                 warning: "recipient \(user): \(path) is an mbox file; Sealpost delivers to Maildir only (end the virtual_mailbox_maps value with /)")
         }
-        let headerLines = ["Return-Path: <\(sender)>", "Delivered-To: \(recipient)"]
+        let headerLines = ["Return-Path: <\(QuotedAddress.external(sender))>", "Delivered-To: \(QuotedAddress.external(recipient))"]
         do {
             // As root, write as the mailbox owner, as Postfix's set_eugid() does; the file-system
             // identity is per thread on Linux, so other threads are not affected.

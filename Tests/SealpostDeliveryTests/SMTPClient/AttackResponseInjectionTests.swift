@@ -167,3 +167,24 @@ struct AttackResponseInjectionTests {
         }
     }
 }
+
+/// Parameter injection through quoted local parts: the queue holds addresses unquoted, so the
+/// client must quote them again, or `"a> NOTIFY=NEVER"@example.com` becomes a parameter.
+@Suite("Attack: quoted local parts leaving through the SMTP client", .serialized)
+struct AttackQuotedLocalPartTests {
+    @Test("MAIL FROM and RCPT TO carry the local parts quoted, never as parameters")
+    func quotedLocalPartsStayQuoted() async throws {
+        let server = try await ScriptedSMTPServer { _, line in ScriptedSMTPServer.standardReply(line, ehlo: ["PIPELINING", "DSN"]) }
+        defer { Task { await server.close() } }
+        let agent = try makeAgent("smtp_connection_cache_on_demand = no\n")
+        let message = try await QueuedTestMessage(
+            sender: "quoted sender> RET=FULL@client.example.org", recipients: ["b> NOTIFY=NEVER@example.com", "\"c\\d\"@example.com"],
+            content: "Subject: quoted\r\n\r\nbody\r\n")
+        let report = await agent.deliver(try message.request(nexthop: "example.com:\(server.port)"))
+        #expect(report.results.allSatisfy { $0.status == .sent }, "\(report.results)")
+        let lines = server.commands.map(\.line)
+        #expect(lines.contains("MAIL FROM:<\"quoted sender> RET=FULL\"@client.example.org>"), "\(lines)")
+        #expect(lines.contains("RCPT TO:<\"b> NOTIFY=NEVER\"@example.com>"), "\(lines)")
+        #expect(lines.contains("RCPT TO:<\"\\\"c\\\\d\\\"\"@example.com>"), "\(lines)")
+    }
+}

@@ -433,7 +433,7 @@ public struct SMTPClientStateMachine {
         let dsn = capabilities?.dsn ?? false
         switch command {
         case .mail:
-            var line = "MAIL FROM:<\(transaction.sender)>"
+            var line = "MAIL FROM:<\(QuotedAddress.external(transaction.sender))>"
             if capabilities?.size != nil { line += " SIZE=\(transaction.size)" }
             if transaction.bodyType == .eightBitMIME && (capabilities?.eightBitMIME ?? false) { line += " BODY=8BITMIME" }
             if transaction.smtputf8 && (capabilities?.smtpUTF8 ?? false) { line += " SMTPUTF8" }
@@ -448,7 +448,7 @@ public struct SMTPClientStateMachine {
             return line + "\r\n"
         case .rcpt(let position):
             let recipient = transaction.recipients[position]
-            var line = "RCPT TO:<\(recipient.address)>"
+            var line = "RCPT TO:<\(QuotedAddress.external(recipient.address))>"
             if dsn {
                 if !recipient.notify.isEmpty { line += " NOTIFY=\(Self.notifyText(recipient.notify))" }
                 if let original = recipient.originalRecipient, let semicolon = original.firstIndex(of: ";") {
