@@ -20,19 +20,20 @@ public final class ReferencePostfix: @unchecked Sendable {
     public var maildir: String { directory.path + "/mail/example.com/demo/new" }
     public var log: String { (try? String(contentsOfFile: directory.path + "/maillog", encoding: .utf8)) ?? "" }
 
-    /// Starts Postfix; nil (with a recorded issue) when it is not installed.
-    public static func start(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ReferencePostfix? {
+    /// Starts Postfix; nil (with a recorded issue) when it is not installed. `mainExtra` lines are
+    /// appended to main.cf (a later line overrides an earlier one, as Postfix reads it).
+    public static func start(mainExtra: String = "", sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> ReferencePostfix? {
         guard let postfix = PeerProgram.require("postfix", package: "postfix", sourceLocation: sourceLocation) else { return nil }
         guard geteuid() == 0 else {
             Issue.record("the reference Postfix needs root (postfix start)", sourceLocation: sourceLocation)
             return nil
         }
-        let instance = try ReferencePostfix(postfix: postfix)
+        let instance = try ReferencePostfix(postfix: postfix, mainExtra: mainExtra)
         try instance.start()
         return instance
     }
 
-    private init(postfix: String) throws {
+    private init(postfix: String, mainExtra: String) throws {
         self.postfix = postfix
         directory = try TemporaryDirectory()
         chmod(directory.path, 0o755)
@@ -71,6 +72,7 @@ public final class ReferencePostfix: @unchecked Sendable {
             smtpd_tls_chain_files = \(hierarchy.leafKey), \(hierarchy.fullchain)
             smtpd_tls_received_header = yes
             smtpd_tls_loglevel = 1
+            \(mainExtra)
 
             """.write(toFile: base + "/etc/main.cf", atomically: false, encoding: .utf8)
         let proto = manager.fileExists(atPath: "/etc/postfix/master.cf.proto") ? "/etc/postfix/master.cf.proto" : "/usr/share/postfix/master.cf.dist"

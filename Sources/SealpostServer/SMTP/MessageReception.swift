@@ -10,8 +10,16 @@ final class MessageReception {
     let addsMissingHeaders: Bool
     let hostname: String
     let arrival: Int
+    /// `header_size_limit`: the octets kept of one header (0: no limit).
+    let headerSizeLimit: Int
 
     private var headerSection: [UInt8] = []
+    /// Octets of the current header so far, line ends not counted.
+    private var headerLength = 0
+    /// The current header reached the limit: the rest of it is dropped.
+    private var truncatingHeader = false
+    /// The current line is a continuation of a truncated header: dropped whole.
+    private var droppingLine = false
     private var headersDone = false
     private var atLineStart = true
     private var sawMessageID = false
@@ -23,8 +31,9 @@ final class MessageReception {
     /// Header sections larger than this are written as they are, without added headers.
     static let maximumHeldHeaderBytes = 1 << 20
 
-    init(writer: MessageWriter, addsMissingHeaders: Bool, hostname: String, arrival: Int) {
+    init(writer: MessageWriter, addsMissingHeaders: Bool, hostname: String, arrival: Int, headerSizeLimit: Int = 0) {
         self.writer = writer
+        self.headerSizeLimit = headerSizeLimit
         self.addsMissingHeaders = addsMissingHeaders
         self.hostname = hostname
         self.arrival = arrival
@@ -54,12 +63,29 @@ final class MessageReception {
                 finishHeaders()
                 break
             }
-            if atLineStart && byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
-                noteHeader(startingAt: index, in: bytes)
+            let isLineEnd = byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+            if atLineStart {
+                let continues = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+                if !continues {
+                    noteHeader(startingAt: index, in: bytes)
+                    headerLength = 0
+                    truncatingHeader = false
+                }
+                droppingLine = continues && truncatingHeader
             }
-            headerSection.append(byte)
             atLineStart = byte == UInt8(ascii: "\n")
             index += 1
+            // Postfix's cleanup keeps header_size_limit octets of a header and discards the excess
+            // (continuation lines included), so a 10 MB header line is stored as 100 kB.
+            if droppingLine { continue }
+            if !isLineEnd && headerSizeLimit > 0 {
+                if headerLength >= headerSizeLimit {
+                    truncatingHeader = true
+                    continue
+                }
+                headerLength += 1
+            }
+            headerSection.append(byte)
             if headerSection.count > Self.maximumHeldHeaderBytes {
                 // Not a header section worth holding: write it out as it is.
                 write(headerSection)

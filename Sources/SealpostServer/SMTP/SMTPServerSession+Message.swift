@@ -174,7 +174,8 @@ extension SMTPServerSession {
         if let sasl { clientLine += ", sasl_method=\(sasl.method), sasl_username=\(sasl.username)" }
         log.info("\(clientLine)")
         let reception = MessageReception(
-            writer: writer, addsMissingHeaders: sasl != nil, hostname: settings.hostname, arrival: arrival)
+            writer: writer, addsMissingHeaders: sasl != nil, hostname: settings.hostname, arrival: arrival,
+            headerSizeLimit: settings.headerSizeLimit)
         reception.prepend(lines: policySession.actions.prependedHeaders + receivedHeader(queueID: writer.id.description, arrival: arrival))
         return reception
     }
