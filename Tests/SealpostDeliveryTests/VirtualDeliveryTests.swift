@@ -60,6 +60,14 @@ import Testing
         #expect(MaildirError.tooLarge(limit: 10).dsnStatus == "5.2.2")
     }
 
+    @Test("a full file system defers with 4.3.0 (mail system full), a full mailbox bounces with 5.2.2, as Postfix's mbox_dsn()")
+    func fileSystemErrorsMapAsPostfix() {
+        #expect(MaildirError.system("write maildir file", ENOSPC).dsnStatus == "4.3.0")
+        #expect(MaildirError.system("write maildir file", EDQUOT).dsnStatus == "5.2.2")
+        #expect(MaildirError.system("write maildir file", EFBIG).dsnStatus == "5.2.2")
+        #expect(MaildirError.system("create maildir file", EIO).dsnStatus == "4.2.0")
+    }
+
     /// The mailbox owner: the current user, or nobody when the tests run as root (Postfix never
     /// delivers as root, and neither does Sealpost: virtual_minimum_uid is at least 1).
     static let owner: (uid: UInt32, gid: UInt32) = geteuid() == 0 ? (65534, 65534) : (geteuid(), getegid())

@@ -110,12 +110,14 @@ public enum MaildirError: Error, Sendable, Hashable, CustomStringConvertible {
     case system(String, Int32)
     case tooLarge(limit: Int)
 
-    /// Temporary failures are retried; a full mailbox or a file over the limit bounces.
+    /// Temporary failures are retried; a full mailbox or a file over the limit bounces. As
+    /// Postfix's `mbox_dsn()`: a full file system is 4.3.0 (mail system full), not a mailbox problem.
     public var dsnStatus: String {
         switch self {
         case .system(_, let code):
             switch code {
             case EDQUOT, EFBIG: return "5.2.2"
+            case ENOSPC: return "4.3.0"
             default: return "4.2.0"
             }
         case .tooLarge: return "5.2.2"
