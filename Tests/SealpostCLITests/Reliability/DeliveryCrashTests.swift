@@ -1,0 +1,194 @@
+import Foundation
+import SealpostTestSupport
+import Testing
+
+extension Reliability {
+    /// Durability while mail leaves the queue: SIGKILL of the daemon while a backlog drains into
+    /// Maildir, while it relays to a remote server, while it makes bounces, and a remote server
+    /// killed in the middle of a transaction. Every acknowledged message must arrive whole, at least
+    /// once; the copies a kill makes twice are counted and printed.
+    @Suite("SIGKILL while delivering", .serialized) struct DeliveryCrashTests {
+        /// A daemon relaying remote.example to the sink, with retries a second or two apart.
+        static func relayingInstance(to sink: SinkPeer, extra: String = "") throws -> MailInstance {
+            try MailInstance(mainExtra: """
+                relay_domains = remote.example
+                transport_maps = inline:{ remote.example=smtp:[127.0.0.1]:\(sink.port) }
+                minimal_backoff_time = 1s
+                maximal_backoff_time = 2s
+                queue_run_delay = 1s
+                \(extra)
+                """)
+        }
+
+        /// Waits for `condition`, asking for a queue flush every two seconds so that deferred mail
+        /// does not wait for its backoff.
+        static func waitFlushing(_ instance: MailInstance, timeout: Double = 90, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                try? instance.flush()
+                if waitUntil(timeout: 2, condition) { return true }
+            }
+            return condition()
+        }
+
+        static func maildirCount(_ instance: MailInstance, _ user: String) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "\(instance.directory)/mail/example.test/\(user)/new")) ?? []).count
+        }
+
+        @Test("a Maildir backlog drained under SIGKILL: every acknowledged message delivered whole")
+        func maildirBacklog() throws {
+            let rounds = CrashHarness.rounds(default: 1)
+            let instance = try MailInstance()
+            var acknowledged: [String] = []
+            var kills: [String] = []
+            for round in 0..<rounds {
+                // Fill the queue with delivery held back by defer_transports.
+                try instance.setMain("defer_transports", "virtual")
+                try instance.startAgain()
+                let load = try CrashHarness.Load(
+                    port: instance.smtpPort, round: round, recipients: ["demo@example.test"], seconds: 30, limit: 300, prefix: "m")
+                acknowledged += load.finish().acknowledged
+                #expect(waitUntil(timeout: 30) { instance.queueFiles("active").isEmpty }, "every message was deferred")
+                #expect(instance.stop() == 0)
+
+                // Release it, and pull the plug part way through the drain.
+                try instance.setMain("defer_transports", nil)
+                let before = Self.maildirCount(instance, "demo")
+                let backlog = instance.queueFiles("deferred").count
+                let killAt = before + Int.random(in: 1...max(1, backlog * 2 / 3))
+                try instance.startAgain()
+                try instance.flush()
+                let reached = waitUntil(timeout: 60) { Self.maildirCount(instance, "demo") >= killAt }
+                instance.crash()
+                #expect(reached, "the drain got under way")
+                kills.append("\(Self.maildirCount(instance, "demo") - before)/\(backlog)")
+            }
+            try instance.startAgain()
+            try instance.flush()
+            #expect(Self.waitFlushing(instance) { instance.queueIsEmpty }, "the queue drains after the last restart")
+            var figures = CrashHarness.figures(
+                phase: "maildir-drain", rounds: rounds, acknowledged: acknowledged, arrived: instance.mailbox("demo"), instance: instance)
+            figures.extra.append(("killed-after", kills.joined(separator: ",")))
+            CrashHarness.expectSound(figures, instance)
+            #expect(instance.stop() == 0)
+        }
+
+        @Test("relaying to a remote server under SIGKILL: every acknowledged message reaches the peer whole")
+        func remoteRelay() throws {
+            let rounds = CrashHarness.rounds(default: 1)
+            let sink = try SinkPeer()
+            let instance = try Self.relayingInstance(to: sink)
+            var acknowledged: [String] = []
+            for round in 0..<rounds {
+                try instance.startAgain()
+                let load = try CrashHarness.Load(
+                    port: instance.smtpPort, round: round, recipients: ["someone@remote.example"], seconds: 4, prefix: "s")
+                CrashHarness.randomPause(1.0..<2.5)
+                instance.crash()
+                acknowledged += load.finish().acknowledged
+            }
+            try instance.startAgain()
+            let arrivedAll = Self.waitFlushing(instance) {
+                instance.queueIsEmpty && Set(sink.transactions.compactMap(CrashHarness.token(of:))).isSuperset(of: acknowledged)
+            }
+            #expect(arrivedAll, "the queue drains to the peer after the last restart")
+            let transactions = sink.transactions
+            let whole = transactions.filter { CrashHarness.isComplete($0) }
+            var figures = CrashHarness.figures(
+                phase: "smtp-relay", rounds: rounds, acknowledged: acknowledged, arrived: whole, instance: instance)
+            // Transactions cut off by the kill were never acknowledged by the peer; they do not count.
+            figures.extra.append(("peer-received", "\(transactions.count)"))
+            figures.extra.append(("peer-cut-off", "\(transactions.count - whole.count)"))
+            figures.extra.append(("logged-sent", "\(instance.logCount("status=sent"))"))
+            CrashHarness.expectSound(figures, instance)
+            #expect(instance.stop() == 0)
+        }
+
+        @Test("making bounces under SIGKILL: every refused recipient bounced at least once, no recipient both delivered and bounced")
+        func bouncing() throws {
+            let rounds = CrashHarness.rounds(default: 1)
+            let sink = try SinkPeer(options: ["-f", "rcpt"])
+            let instance = try Self.relayingInstance(to: sink)
+            var acknowledged: [String] = []
+            for round in 0..<rounds {
+                try instance.startAgain()
+                // One local recipient delivered, one remote recipient refused with 550: a bounce for
+                // the remote one comes back to the (local) sender.
+                let load = try CrashHarness.Load(
+                    port: instance.smtpPort, round: round, sender: "demo@example.test",
+                    recipients: ["demo@example.test", "nobody@remote.example"], seconds: 4, prefix: "b")
+                CrashHarness.randomPause(1.0..<2.5)
+                instance.crash()
+                acknowledged += load.finish().acknowledged
+            }
+            try instance.startAgain()
+            func isBounce(_ message: String) -> Bool {
+                let headers = message.components(separatedBy: "\n\n").first ?? ""
+                return headers.contains("Subject: Undelivered Mail Returned to Sender")
+            }
+            let settled = Self.waitFlushing(instance) {
+                let bounced = Set(instance.mailbox("demo").filter(isBounce).compactMap(CrashHarness.token(of:)))
+                return instance.queueIsEmpty && bounced.isSuperset(of: acknowledged)
+            }
+            #expect(settled, "every bounce is made after the last restart")
+            let mailbox = instance.mailbox("demo")
+            let bounces = mailbox.filter(isBounce)
+            let copies = mailbox.filter { !isBounce($0) }
+            var bounceFigures = CrashHarness.figures(
+                phase: "bouncing", rounds: rounds, acknowledged: acknowledged, arrived: bounces, instance: instance)
+            let copyFigures = CrashHarness.figures(
+                phase: "bouncing-local-copy", rounds: rounds, acknowledged: acknowledged, arrived: copies, instance: instance)
+            bounceFigures.extra.append(("peer-received", "\(sink.transactions.count)"))
+            CrashHarness.expectSound(bounceFigures, instance)
+            CrashHarness.expectSound(copyFigures, instance)
+            // The delivered recipient is never reported as failed, and the refused one never arrived.
+            let misreported = bounces.filter { $0.contains("Final-Recipient: rfc822; demo@example.test") }
+            #expect(misreported.isEmpty, "bounces that name the delivered recipient: \(misreported.count)")
+            #expect(sink.transactions.isEmpty, "the refused recipient received nothing")
+            #expect(instance.stop() == 0)
+        }
+
+        @Test("the remote server killed in the middle of DATA: the message is deferred and delivered once it returns")
+        func peerKilledDuringData() throws {
+            let rounds = CrashHarness.rounds(default: 1)
+            // The sink takes the content, then waits three seconds before it answers the final dot.
+            let slowDot = ["-W", ".:3"]
+            let sink = try SinkPeer(options: slowDot)
+            let instance = try Self.relayingInstance(to: sink)
+            try instance.startAgain()
+            var acknowledged: [String] = []
+            var deferrals = 0
+            for round in 0..<rounds {
+                if round > 0 { try sink.start(options: slowDot) }
+                let received = sink.transactions.count
+                let deferred = instance.logCount("status=deferred")
+                let load = try CrashHarness.Load(
+                    port: instance.smtpPort, round: round, recipients: ["someone@remote.example"], seconds: 10, limit: 5,
+                    threads: 5, prefix: "p")
+                acknowledged += load.finish().acknowledged
+                #expect(waitUntil(timeout: 20) { sink.transactions.count > received }, "the peer got a transaction")
+                CrashHarness.randomPause(0.0..<1.5)
+                sink.stop()
+                #expect(waitUntil(timeout: 30) { instance.logCount("status=deferred") > deferred }, "the broken delivery is deferred")
+                deferrals += instance.logCount("status=deferred") - deferred
+                try sink.start()
+                let delivered = Self.waitFlushing(instance) {
+                    Set(sink.transactions.filter { CrashHarness.isComplete($0) }.compactMap(CrashHarness.token(of:))).isSuperset(of: acknowledged)
+                }
+                #expect(delivered, "delivered once the peer is back")
+            }
+            #expect(waitUntil(timeout: 30) { instance.queueIsEmpty })
+            let transactions = sink.transactions
+            let whole = transactions.filter { CrashHarness.isComplete($0) }
+            var figures = CrashHarness.figures(
+                phase: "peer-killed", rounds: rounds, acknowledged: acknowledged, arrived: whole, instance: instance)
+            figures.extra.append(("deferred", "\(deferrals)"))
+            figures.extra.append(("peer-received", "\(transactions.count)"))
+            figures.extra.append(("peer-cut-off", "\(transactions.count - whole.count)"))
+            CrashHarness.expectSound(figures, instance)
+            #expect(deferrals > 0)
+            #expect(instance.log.contains("lost connection"), "the deferral says the connection was lost")
+            #expect(instance.stop() == 0)
+        }
+    }
+}
