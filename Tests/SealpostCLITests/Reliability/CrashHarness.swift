@@ -190,6 +190,14 @@ enum CrashHarness {
         figures.duplicated = tokens.count - distinct.count
         figures.incomplete = arrived.filter { !isComplete($0, shape: shape) }.count
         figures.quarantined = instance.queueFiles("corrupt").count
+        // What the restarts' recovery found: files the kills left in incoming, torn journal tails.
+        var removedIncomplete = 0
+        var repairedJournals = 0
+        for line in instance.log.split(separator: "\n") where line.contains("queue recovery: ") {
+            if let match = line.firstMatch(of: #/removed incomplete ([0-9]+)/#) { removedIncomplete += Int(match.1) ?? 0 }
+            if let match = line.firstMatch(of: #/repaired journals ([0-9]+)/#) { repairedJournals += Int(match.1) ?? 0 }
+        }
+        figures.extra += [("recovery-removed-incomplete", "\(removedIncomplete)"), ("recovery-repaired-journals", "\(repairedJournals)")]
         return figures
     }
 
@@ -197,12 +205,31 @@ enum CrashHarness {
     /// partial, and the daemon never panicked.
     static func expectSound(_ figures: Figures, _ instance: MailInstance, sourceLocation: SourceLocation = #_sourceLocation) {
         print(figures)
+        for (warning, count) in warnings(instance.log) { print("  \(figures.phase) log warning ×\(count): \(warning)") }
         #expect(figures.acknowledged > 0, "the senders got replies before the kill", sourceLocation: sourceLocation)
         #expect(figures.lost.isEmpty, "acknowledged but never delivered: \(figures.lost.prefix(10))", sourceLocation: sourceLocation)
         #expect(figures.incomplete == 0, "delivered copies with a damaged body", sourceLocation: sourceLocation)
         #expect(figures.quarantined == 0, "queue files moved to corrupt: \(instance.queueFiles("corrupt"))", sourceLocation: sourceLocation)
         #expect(!instance.log.contains("quarantined"), "recovery quarantined files", sourceLocation: sourceLocation)
         #expect(!instance.log.contains("panic") && !instance.log.contains("fatal:"), sourceLocation: sourceLocation)
+    }
+
+    /// The kinds of queue and delivery trouble warned about in a log (errors, things that cannot
+    /// be done), with queue IDs, numbers and paths masked, and how often each occurred: what the
+    /// soak's reader looks at first. Start-up notes about the configuration are left out.
+    static func warnings(_ log: String) -> [(String, Int)] {
+        var counts: [String: Int] = [:]
+        for line in log.split(separator: "\n") {
+            guard let range = line.range(of: "warning: "),
+                line.contains("error") || line.contains("cannot") || line.contains("corrupt") || line.contains("recover")
+            else { continue }
+            var text = String(line[range.upperBound...])
+            text = text.replacing(#//[^ :,]+/#, with: "PATH")
+            text = text.replacing(#/[0-9]+/#, with: "N")
+            text = text.replacing(#/\b[0-9A-Za-z]{12,}\b/#, with: "ID")
+            counts[String(text.prefix(160)), default: 0] += 1
+        }
+        return counts.sorted { $0.value > $1.value }
     }
 
     /// Sleeps a random time in `range` seconds: the kill lands at a different moment each round.

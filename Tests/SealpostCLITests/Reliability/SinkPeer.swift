@@ -48,10 +48,12 @@ final class SinkPeer {
         process.waitUntilExit()
     }
 
-    /// The transactions received so far, whole or cut off, as dumped.
+    /// The transactions received so far, whole or cut off, as dumped. smtp-sink opens the dump at
+    /// MAIL FROM and removes it at RSET, but a client that vanishes before DATA (a daemon killed
+    /// mid-session) leaves it empty: those received nothing and are left out.
     var transactions: [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dumps.path)) ?? []).sorted()
-        return names.compactMap { try? String(contentsOfFile: "\(dumps.path)/\($0)", encoding: .utf8) }
+        return names.compactMap { try? String(contentsOfFile: "\(dumps.path)/\($0)", encoding: .utf8) }.filter { !$0.isEmpty }
     }
 
     deinit { stop() }
