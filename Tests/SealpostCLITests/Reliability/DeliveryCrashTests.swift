@@ -37,6 +37,34 @@ extension Reliability {
             ((try? FileManager.default.contentsOfDirectory(atPath: "\(instance.directory)/mail/example.test/\(user)/new")) ?? []).count
         }
 
+        /// One backlog round: fills the queue with `limit` messages while `transport` is held back by
+        /// defer_transports, releases it, and kills the daemon once `progress` (files in the demo
+        /// Maildir) has gone a random part of the way. Returns the acknowledged tokens and how far
+        /// the drain got (`done/backlog`).
+        static func drainRound(
+            _ instance: MailInstance, round: Int, holding transport: String, sender: String = "sender@remote.example",
+            recipients: [String], limit: Int, prefix: String
+        ) throws -> (acknowledged: [String], killedAfter: String) {
+            try instance.setMain("defer_transports", transport)
+            try instance.startAgain()
+            let load = try CrashHarness.Load(
+                port: instance.smtpPort, round: round, sender: sender, recipients: recipients, seconds: 30, limit: limit, prefix: prefix)
+            let acknowledged = load.finish().acknowledged
+            #expect(waitUntil(timeout: 30) { instance.queueFiles("active").isEmpty }, "every message was deferred")
+            #expect(instance.stop() == 0)
+
+            try instance.setMain("defer_transports", nil)
+            let before = Self.maildirCount(instance, "demo")
+            let backlog = instance.queueFiles("deferred").count
+            let killAt = before + Int.random(in: 1...max(1, backlog * 2 / 3))
+            try instance.startAgain()
+            try instance.flush()
+            let reached = waitUntil(timeout: 60) { Self.maildirCount(instance, "demo") >= killAt }
+            instance.crash()
+            #expect(reached, "the drain got under way")
+            return (acknowledged, "\(Self.maildirCount(instance, "demo") - before)/\(backlog)")
+        }
+
         @Test("a Maildir backlog drained under SIGKILL: every acknowledged message delivered whole")
         func maildirBacklog() throws {
             let rounds = CrashHarness.rounds(default: 1)
@@ -44,29 +72,12 @@ extension Reliability {
             var acknowledged: [String] = []
             var kills: [String] = []
             for round in 0..<rounds {
-                // Fill the queue with delivery held back by defer_transports.
-                try instance.setMain("defer_transports", "virtual")
-                try instance.startAgain()
-                let load = try CrashHarness.Load(
-                    port: instance.smtpPort, round: round, recipients: ["demo@example.test"], seconds: 30, limit: 300, prefix: "m")
-                acknowledged += load.finish().acknowledged
-                #expect(waitUntil(timeout: 30) { instance.queueFiles("active").isEmpty }, "every message was deferred")
-                #expect(instance.stop() == 0)
-
-                // Release it, and pull the plug part way through the drain.
-                try instance.setMain("defer_transports", nil)
-                let before = Self.maildirCount(instance, "demo")
-                let backlog = instance.queueFiles("deferred").count
-                let killAt = before + Int.random(in: 1...max(1, backlog * 2 / 3))
-                try instance.startAgain()
-                try instance.flush()
-                let reached = waitUntil(timeout: 60) { Self.maildirCount(instance, "demo") >= killAt }
-                instance.crash()
-                #expect(reached, "the drain got under way")
-                kills.append("\(Self.maildirCount(instance, "demo") - before)/\(backlog)")
+                let (tokens, killedAfter) = try Self.drainRound(
+                    instance, round: round, holding: "virtual", recipients: ["demo@example.test"], limit: 300, prefix: "m")
+                acknowledged += tokens
+                kills.append(killedAfter)
             }
             try instance.startAgain()
-            try instance.flush()
             #expect(Self.waitFlushing(instance) { instance.queueIsEmpty }, "the queue drains after the last restart")
             var figures = CrashHarness.figures(
                 phase: "maildir-drain", rounds: rounds, acknowledged: acknowledged, arrived: instance.mailbox("demo"), instance: instance)
@@ -75,6 +86,37 @@ extension Reliability {
             let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: "\(instance.directory)/mail/example.test/demo/tmp")) ?? []
             figures.extra.append(("maildir-tmp-leftovers", "\(leftovers.count)"))
             CrashHarness.expectSound(figures, instance)
+            #expect(instance.stop() == 0)
+        }
+
+        @Test("a backlog of refused mail bounced under SIGKILL: every bounce made at least once, whole")
+        func bounceBacklog() throws {
+            let rounds = CrashHarness.rounds(default: 1)
+            let sink = try SinkPeer(options: ["-f", "rcpt"])
+            let instance = try Self.relayingInstance(to: sink)
+            var acknowledged: [String] = []
+            var kills: [String] = []
+            for round in 0..<rounds {
+                // Only the remote recipient: every file in the sender's Maildir is a bounce.
+                let (tokens, killedAfter) = try Self.drainRound(
+                    instance, round: round, holding: "smtp", sender: "demo@example.test", recipients: ["nobody@remote.example"],
+                    limit: 150, prefix: "q")
+                acknowledged += tokens
+                kills.append(killedAfter)
+            }
+            try instance.startAgain()
+            let settled = Self.waitFlushing(instance) {
+                instance.queueIsEmpty && Set(instance.mailbox("demo").compactMap(CrashHarness.token(of:))).isSuperset(of: acknowledged)
+            }
+            #expect(settled, "every bounce is made after the last restart")
+            let bounces = instance.mailbox("demo")
+            var figures = CrashHarness.figures(
+                phase: "bounce-backlog", rounds: rounds, acknowledged: acknowledged, arrived: bounces, instance: instance)
+            figures.extra.append(("killed-after", kills.joined(separator: ",")))
+            CrashHarness.expectSound(figures, instance)
+            let notBounces = bounces.filter { !$0.contains("Subject: Undelivered Mail Returned to Sender") }
+            #expect(notBounces.isEmpty, "only bounces arrive: \(notBounces.count) other messages")
+            #expect(sink.transactions.isEmpty, "the refused recipient received nothing")
             #expect(instance.stop() == 0)
         }
 
