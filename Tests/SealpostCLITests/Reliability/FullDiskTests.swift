@@ -141,7 +141,7 @@ extension Reliability {
             #expect(waitUntil(timeout: 30) { instance.queueIsEmpty })
 
             var figures = CrashHarness.figures(
-                phase: "full-queue-disk", rounds: rounds, acknowledged: report.acknowledged, arrived: instance.mailbox("demo"), shape: Self.shape,
+                phase: "full-queue-disk", rounds: rounds, kills: rounds + 1, acknowledged: report.acknowledged, arrived: instance.mailbox("demo"), shape: Self.shape,
                 instance: instance)
             figures.extra += [
                 ("refused-at-mail", "\(report.refusedAtMail.count)"), ("refused-at-data", "\(report.refusedAtData.count)"),
@@ -204,7 +204,7 @@ extension Reliability {
             }
             #expect(delivered, "delivered once space returns")
             var figures = CrashHarness.figures(
-                phase: "full-maildir-disk", rounds: 1, acknowledged: report.acknowledged, arrived: instance.mailbox("demo"),
+                phase: "full-maildir-disk", rounds: 1, kills: 0, acknowledged: report.acknowledged, arrived: instance.mailbox("demo"),
                 shape: Self.shape, instance: instance)
             figures.extra.append(("deferred-4.3.0", "\(instance.logCount("dsn=4.3.0, status=deferred"))"))
             CrashHarness.expectSound(figures, instance)
