@@ -54,7 +54,7 @@ extension Reliability {
             try instance.startAgain()
             let ballast = mount.path + "/ballast"
 
-            // 1. The disk fills between MAIL FROM and the end of DATA.
+            // 1. The disk fills between MAIL FROM and the end of the content, for DATA and for BDAT.
             let script = """
                 import errno, os, smtplib
                 token = "full-data"
@@ -63,6 +63,11 @@ extension Reliability {
                 client.ehlo("client.example")
                 print("mail-before %d" % client.mail("sender@remote.example")[0])
                 print("rcpt-before %d" % client.rcpt("demo@example.test")[0])
+                chunked = smtplib.SMTP("127.0.0.1", \(instance.smtpPort), timeout=30)
+                chunked.ehlo("client.example")
+                print("chunking %s" % chunked.has_extn("chunking"))
+                print("bdat-mail-before %d" % chunked.mail("sender@remote.example")[0])
+                print("bdat-rcpt-before %d" % chunked.rcpt("demo@example.test")[0])
                 descriptor = os.open("\(ballast)", os.O_WRONLY | os.O_CREAT, 0o600)
                 for size in (1 << 16, 1 << 12, 1 << 9):
                     while True:
@@ -78,6 +83,11 @@ extension Reliability {
                     code, text = error.smtp_code, error.smtp_error
                 print("data %d %s" % (code, text.decode()))
                 client.quit()
+                content = message.encode()
+                chunked.send(b"BDAT %d LAST\\r\\n" % len(content) + content)
+                code, text = chunked.getreply()
+                print("bdat %d %s" % (code, text.decode()))
+                chunked.quit()
                 second = smtplib.SMTP("127.0.0.1", \(instance.smtpPort), timeout=30)
                 second.ehlo("client.example")
                 code, text = second.mail("sender@remote.example")
@@ -87,6 +97,8 @@ extension Reliability {
             let replies = try python(script)
             #expect(replies.contains("mail-before 250") && replies.contains("rcpt-before 250"), "\(replies)")
             #expect(replies.contains("data 452 4.3.1 Insufficient system storage"), "the end of DATA on a full disk: \(replies)")
+            #expect(replies.contains("chunking True") && replies.contains("bdat-rcpt-before 250"), "\(replies)")
+            #expect(replies.contains("bdat 452 4.3.1 Insufficient system storage"), "BDAT LAST on a full disk: \(replies)")
             #expect(replies.contains("mail 452 4.3.1 Insufficient system storage"), "MAIL FROM on a full disk: \(replies)")
             #expect(instance.queueFiles("incoming").isEmpty, "no partial file in incoming: \(instance.queueFiles("incoming"))")
             #expect(instance.queueFiles("active").isEmpty && instance.queueFiles("deferred").isEmpty, "nothing was queued")
