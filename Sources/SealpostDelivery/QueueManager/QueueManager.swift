@@ -509,10 +509,23 @@ public actor QueueManager {
                 return
             }
             if message.queue == .active { try await message.move(to: .deferred) }
+            await Self.compactJournal(message, log: log)
             schedule(id, at: message.snapshot.nextAttempt ?? retry)
         } catch {
             log.warning("\(id): cannot update the queue file: \(error)")
             schedule(id, at: now.adding(seconds: Int64(settings.minimalBackoff)))
+        }
+    }
+
+    /// Rewrites a deferred message's file once its journal outgrows `journalCompactionThreshold`:
+    /// every attempt appends a record per recipient, so mail deferred for days would otherwise
+    /// carry, and recovery re-read, thousands of them. Off the actor, as it copies and syncs the
+    /// file; a failure only leaves the journal long.
+    private static func compactJournal(_ message: QueuedMessage, log: Logger) async {
+        do {
+            try message.compactIfNeeded()
+        } catch {
+            log.warning("\(message.id): cannot compact the queue file: \(error)")
         }
     }
 

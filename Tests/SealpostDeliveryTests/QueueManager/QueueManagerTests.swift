@@ -23,9 +23,13 @@ import Testing
         let logs = LogCapture()
         private var task: Task<Void, Never>?
 
-        init(settings: SchedulerSettings = SchedulerSettings(minimalBackoff: 1, maximalBackoff: 2, queueRunDelay: 1), script: @escaping ScriptedAgent.Script) throws {
+        init(
+            settings: SchedulerSettings = SchedulerSettings(minimalBackoff: 1, maximalBackoff: 2, queueRunDelay: 1),
+            compactionThreshold: Int = 64 * 1024, script: @escaping ScriptedAgent.Script
+        ) throws {
             temporary = try TemporaryDirectory()
-            store = try QueueStore(configuration: QueueConfiguration(directory: temporary.path + "/queue"))
+            store = try QueueStore(
+                configuration: QueueConfiguration(directory: temporary.path + "/queue", journalCompactionThreshold: compactionThreshold))
             agent = ScriptedAgent(script: script)
             let host = HostFacts(hostname: "mx", interfaceAddresses: [.init(address: "127.0.0.1", prefixLength: 8, isIPv6: false)], processID: 1)
             let text = """
@@ -281,6 +285,34 @@ import Testing
         #expect(harness.logs.lines.contains {
             $0.contains("to=<b@remote.example>") && $0.contains("status=deferred (delivery temporarily suspended: connect to mx[192.0.2.1]:25: Connection refused)")
         })
+    }
+
+    @Test("a message deferred again and again has its journal compacted, keeping each recipient's state")
+    func deferredJournalIsCompacted() async throws {
+        let reason = "host mx said: 451 4.3.0 try again later " + String(repeating: "x", count: 200)
+        // The server answered (remoteMTA), so the destination is not suspended between attempts.
+        let harness = try Harness(compactionThreshold: 2000) { request, _ in
+            DeliveryReport(results: request.recipients.map {
+                RecipientResult(index: $0.index, status: .deferred, dsn: "4.3.0", text: reason, relay: "mx[192.0.2.1]:25", remoteMTA: "dns; mx")
+            })
+        }
+        harness.start()
+        let id = try await harness.submit(["a@remote.example", "b@remote.example", "c@remote.example"])
+        // Each attempt appends about 3 × 250 bytes; twelve would be 9 KB uncompacted.
+        while harness.agent.requests.count < 12 {
+            #expect(await eventually { harness.files(in: .deferred) == [id.text] })
+            await harness.manager.handle(.flushDeferred)
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(await eventually { harness.logs.lines.filter { $0.contains("status=deferred") }.count >= 36 })
+        await harness.stop()
+        let message = try harness.store.open(id)
+        defer { message.close() }
+        #expect(message.journalSize < 2000 + 1000, "compacted: \(message.journalSize) bytes of journal")
+        for recipient in message.snapshot.recipients {
+            #expect(recipient.status == .deferred && recipient.attempts >= 12 && recipient.reason == reason)
+        }
+        #expect(!harness.logs.lines.contains { $0.contains("cannot compact") })
     }
 
     @Test("defer_transports holds mail; the error transport bounces; a flush delivers the held mail")
