@@ -10,7 +10,7 @@ extension Reliability {
     @Suite("SIGKILL while delivering", .serialized) struct DeliveryCrashTests {
         /// A daemon relaying remote.example to the sink (over SMTP, or LMTP when `lmtp`), with
         /// retries a second or two apart.
-        static func relayingInstance(to sink: SinkPeer, lmtp: Bool = false, extra: String = "") throws -> MailInstance {
+        static func relayingInstance(to sink: SinkPeer, lmtp: Bool = false) throws -> MailInstance {
             let transport = lmtp ? "lmtp:inet:127.0.0.1:\(sink.port)" : "smtp:[127.0.0.1]:\(sink.port)"
             return try MailInstance(mainExtra: """
                 relay_domains = remote.example
@@ -18,7 +18,6 @@ extension Reliability {
                 minimal_backoff_time = 1s
                 maximal_backoff_time = 2s
                 queue_run_delay = 1s
-                \(extra)
                 """)
         }
 
