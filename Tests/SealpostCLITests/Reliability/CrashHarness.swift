@@ -95,7 +95,8 @@ enum CrashHarness {
                             say("data %d %s" % (error.smtp_code, error.smtp_error.decode(errors="replace")))
                             failures += 1
                             time.sleep(0.05)
-                        except Exception:
+                        except Exception as error:
+                            say("fail " + type(error).__name__)
                             failures += 1
                             time.sleep(0.05)
                 threads = [threading.Thread(target=worker, args=(n,)) for n in range(\(threads))]
@@ -121,6 +122,8 @@ enum CrashHarness {
                     report.refusedAtMail.append(String(text.dropFirst(5)))
                 } else if text.hasPrefix("data ") {
                     report.refusedAtData.append(String(text.dropFirst(5)))
+                } else if text.hasPrefix("fail ") {
+                    report.otherFailures += 1
                 }
             }
             return report
