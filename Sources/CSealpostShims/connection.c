@@ -1,5 +1,6 @@
 #include "sealpost_connection.h"
 
+#include <openssl/buffer.h>
 #include <openssl/tls1.h>
 
 int sealpost_ssl_set_tlsext_host_name(SSL *ssl, const char *name) {
@@ -27,4 +28,16 @@ X509 *sealpost_ssl_peer_chain_get1(const SSL *ssl, int index) {
 
 long sealpost_bio_set_mem_eof_return(BIO *bio, int value) {
     return BIO_set_mem_eof_return(bio, value);
+}
+
+int sealpost_bio_mem_release_empty(BIO *bio) {
+    BUF_MEM *current = NULL;
+    if (BIO_ctrl_pending(bio) != 0 || BIO_get_mem_ptr(bio, &current) <= 0 || current == NULL || current->max == 0)
+        return 0;
+    BUF_MEM *empty = BUF_MEM_new();
+    if (empty == NULL)
+        return 0;
+    /* The BIO owns its buffer (BIO_CLOSE): setting another frees the old one. */
+    BIO_set_mem_buf(bio, empty, BIO_CLOSE);
+    return 1;
 }

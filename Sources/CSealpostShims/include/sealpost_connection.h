@@ -28,5 +28,8 @@ X509 *sealpost_ssl_peer_chain_get1(const SSL *ssl, int index);
 /* BIO_set_mem_eof_return(bio, value): what an empty memory BIO returns on read; a negative value
  * means "retry later" (more data will come), 0 means end of file. */
 long sealpost_bio_set_mem_eof_return(BIO *bio, int value);
+/* Frees a memory BIO's buffer when it holds no bytes, an empty one taking its place; 1 when it did.
+ * A memory BIO keeps the largest buffer it ever needed (the handshake's flight) for its life. */
+int sealpost_bio_mem_release_empty(BIO *bio);
 
 #endif

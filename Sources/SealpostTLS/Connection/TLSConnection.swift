@@ -13,6 +13,9 @@ import NIOCore
 public final class TLSConnection {
     /// The largest plaintext a TLS record carries; reads make room for at least this much.
     public static let maximumRecordSize = 16 * 1024
+    /// The least room a read makes (bytes OpenSSL already holds from a partly received record are
+    /// not counted in what is pending, so some room is made even when nothing seems to be).
+    static let minimumReadRoom = 512
 
     /// The context the connection was made from (kept for Context/ and Session/ code).
     public let context: TLSContext
@@ -64,8 +67,11 @@ public final class TLSConnection {
         sealpost_bio_set_mem_eof_return(output, -1)
         SSL_set_bio(ssl, input, output)
         // Writes return after each record rather than all or nothing, and a retried write may come
-        // from a different (moved) buffer: ByteBuffer storage is not pinned between calls.
-        sealpost_ssl_set_mode(ssl, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // from a different (moved) buffer: ByteBuffer storage is not pinned between calls. The
+        // record buffers (about 17 KiB each way) are freed whenever they are empty: an SMTP session
+        // idles between commands far more than it transfers, and idle sessions are what add up.
+        sealpost_ssl_set_mode(
+            ssl, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
         switch context.role {
         case .server: SSL_set_accept_state(ssl)
         case .client: SSL_set_connect_state(ssl)
@@ -149,6 +155,16 @@ public final class TLSConnection {
         sealpost_bio_set_mem_eof_return(networkInput, 0)
     }
 
+    /// Frees the memory BIOs' buffers when both are empty; call it when the connection goes idle.
+    ///
+    /// A memory BIO keeps the largest buffer it ever needed: without this, every idle connection
+    /// would hold on to the size of its handshake flight (a few KiB with a certificate chain).
+    public func releaseIdleNetworkBuffers() {
+        guard BIO_ctrl_pending(networkInput) == 0, BIO_ctrl_pending(networkOutput) == 0 else { return }
+        _ = sealpost_bio_mem_release_empty(networkInput)
+        _ = sealpost_bio_mem_release_empty(networkOutput)
+    }
+
     /// Bytes from the peer that OpenSSL has not read yet.
     public var bufferedNetworkInputBytes: Int {
         Int(BIO_ctrl_pending(networkInput))
@@ -198,8 +214,12 @@ public final class TLSConnection {
         return .complete(())
     }
 
-    /// Decrypts application data the peer sent into `buffer`'s writable space (making room for one
-    /// record), and returns how many bytes were appended.
+    /// Decrypts application data the peer sent into `buffer`'s writable space, and returns how
+    /// many bytes were appended.
+    ///
+    /// Room is made for what the bytes received so far can hold (plaintext is never longer than
+    /// its records), at most one record: a 20-byte SMTP command does not cost a 16 KiB buffer. A
+    /// record larger than the room is read over several calls.
     ///
     /// `.incomplete` once every complete record received has been read. `.failed` with
     /// ``TLSConnectionError/Code/closedByPeer`` when the peer's close_notify arrives.
@@ -207,7 +227,9 @@ public final class TLSConnection {
         if let lost = lostInputFailure(operation: "SSL_read_ex") { return .failed(lost) }
         OpenSSLErrorQueue.clear()
         var result: Int32 = 0
-        let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.maximumRecordSize) { space in
+        let available = Int(BIO_ctrl_pending(networkInput)) + Int(SSL_pending(sslPointer))
+        let room = min(Self.maximumRecordSize, max(Self.minimumReadRoom, available))
+        let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { space in
             var read = 0
             result = SSL_read_ex(sslPointer, space.baseAddress, space.count, &read)
             return result == 1 ? read : 0

@@ -35,8 +35,9 @@ public final class TLSHandler: ChannelDuplexHandler {
     private(set) var stateMachine = TLSHandlerStateMachine()
     /// Writes waiting for the handshake or the next flush, with their promises.
     private var writes = WriteQueue()
-    /// Decrypted bytes not yet passed on; reused from one read to the next.
-    private var plaintext = ByteBufferAllocator().buffer(capacity: 0)
+    /// Decrypted bytes not yet passed on. Its storage is reused within a burst of reads and let go
+    /// at the burst's end, so that an idle connection keeps no read buffer.
+    private var plaintext = ByteBuffer()
     /// Whether decrypted bytes went up the pipeline since the last channelReadComplete.
     private var deliveredSinceReadComplete = false
     /// Whether a caller asked to read and has not been given bytes since.
@@ -153,6 +154,10 @@ public final class TLSHandler: ChannelDuplexHandler {
             context.read()
         case .deliver:
             deliverPlaintext(context: context)
+            if plaintext.readableBytes == 0 {
+                plaintext = ByteBuffer()
+                connection.releaseIdleNetworkBuffers()
+            }
             if deliveredSinceReadComplete {
                 deliveredSinceReadComplete = false
                 context.fireChannelReadComplete()
