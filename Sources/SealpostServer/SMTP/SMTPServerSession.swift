@@ -18,12 +18,13 @@ final class SMTPServerSession {
     let channel: Channel
     var events: NIOAsyncChannelInboundStream<SMTPConnectionEvent>.AsyncIterator
 
-    /// Bytes received and not consumed yet.
-    var input: ByteBuffer
+    /// Bytes received and not consumed yet. Empty (no storage) while the session waits with
+    /// nothing buffered, so that an idle session holds no read buffer.
+    var input = ByteBuffer()
     var framer: SMTPLineFramer
     var parser: SMTPCommandParser
-    /// Replies waiting for the next flush.
-    var output: ByteBuffer
+    /// Replies waiting for the next flush; no storage between flushes.
+    var output = ByteBuffer()
     var inputEnded = false
     /// Plaintext that arrives after STARTTLS is thrown away until the switch marker.
     var discardingUntilTLS = false
@@ -59,8 +60,6 @@ final class SMTPServerSession {
         self.service = service
         self.channel = channel
         self.events = events
-        input = channel.allocator.buffer(capacity: 1024)
-        output = channel.allocator.buffer(capacity: 512)
         framer = SMTPLineFramer(limits: service.settings.limits)
         parser = SMTPCommandParser(
             limits: service.settings.limits,
@@ -188,6 +187,7 @@ final class SMTPServerSession {
 
     /// Waits for more bytes; false at the end of input.
     func readMore() async -> Bool {
+        if input.readableBytes == 0 { input = ByteBuffer() }
         while true {
             guard let event = await nextEvent() else {
                 if !inputEnded { log.info("lost connection after \(lastCommand) from \(clientLabel)") }
@@ -197,7 +197,15 @@ final class SMTPServerSession {
             switch event {
             case .bytes(var bytes):
                 if discardingUntilTLS { continue }
-                input.writeBuffer(&bytes)
+                if input.readableBytes == 0 {
+                    // Nothing left over: the received buffer becomes the input as it is, uncopied.
+                    input = bytes
+                } else {
+                    // A ByteBuffer only grows: without this, a session's input buffer would keep
+                    // every byte the client sent in it (a whole message after DATA).
+                    input.discardReadBytes()
+                    input.writeBuffer(&bytes)
+                }
                 return true
             case .tlsStarted:
                 discardingUntilTLS = false
@@ -245,6 +253,7 @@ final class SMTPServerSession {
 
     /// Queues a reply (one or more lines; a multi-line reply is given as separate lines).
     func reply(_ lines: [String]) {
+        if output.capacity == 0 { output = channel.allocator.buffer(capacity: 512) }
         for (index, line) in lines.enumerated() {
             var text = line
             if settings.softBounce, text.hasPrefix("5") { text = "4" + text.dropFirst() }
@@ -269,7 +278,7 @@ final class SMTPServerSession {
     func flush() async {
         guard output.readableBytes > 0 else { return }
         let buffer = output
-        output = channel.allocator.buffer(capacity: 512)
+        output = ByteBuffer()
         try? await channel.writeAndFlush(buffer)
     }
 
