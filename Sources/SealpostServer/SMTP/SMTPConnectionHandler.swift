@@ -70,12 +70,17 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     static func startTLS(on channel: Channel, context: TLSContext, reply: ByteBuffer, configuration: TLSHandlerConfiguration, peerName: String?)
         -> EventLoopFuture<Void>
     {
-        channel.eventLoop.submit {
+        let insert: @Sendable () throws -> Void = {
             channel.writeAndFlush(reply, promise: nil)
             let handler = try TLSHandler(
                 context: context, peerName: peerName, configuration: configuration)
             try channel.pipeline.syncOperations.addHandler(handler, position: .first)
             channel.pipeline.fireUserInboundEventTriggered(StartTLSMarker())
         }
+        // A session running on its channel's loop (see EventLoopTaskExecutor) does it at once.
+        if channel.eventLoop.inEventLoop {
+            return channel.eventLoop.makeCompletedFuture(withResultOf: insert)
+        }
+        return channel.eventLoop.submit(insert)
     }
 }

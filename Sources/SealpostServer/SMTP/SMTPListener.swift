@@ -93,13 +93,16 @@ public final class SMTPListener: Sendable {
     public func run() async {
         await withDiscardingTaskGroup { group in
             for server in servers {
-                group.addTask {
+                // The accept loop runs on its socket's event loop too: a new connection then
+                // reaches it without waking a thread of the global executor.
+                group.addTask(executorPreference: EventLoopTaskExecutor(server.channel.eventLoop)) {
                     do {
                         try await server.executeThenClose { inbound in
                             try await withThrowingDiscardingTaskGroup { connections in
                                 for try await connection in inbound {
                                     let context = self.context
-                                    connections.addTask {
+                                    let executor = EventLoopTaskExecutor(connection.channel.eventLoop)
+                                    connections.addTask(executorPreference: executor) {
                                         await Self.serve(connection, context: context)
                                     }
                                 }
