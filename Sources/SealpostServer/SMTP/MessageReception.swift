@@ -46,26 +46,30 @@ final class MessageReception {
         write(Array(lines.map { $0 + "\r\n" }.joined().utf8))
     }
 
-    /// Takes a piece of the client's content.
+    /// Takes a piece of the client's content, writing it from the client's buffer without copying
+    /// it first (the header section is held back, whole lines at a time).
     func append(_ buffer: ByteBuffer) {
         guard failure == nil else { return }
         size += buffer.readableBytes
-        if headersDone {
-            buffer.withUnsafeReadableBytes { raw in write(raw) }
-            return
+        buffer.withUnsafeReadableBytes { bytes in
+            let held = headersDone ? 0 : holdHeaderLines(bytes)
+            if held < bytes.count { write(UnsafeRawBufferPointer(rebasing: bytes[held...])) }
         }
-        let bytes = Array(buffer.readableBytesView)
+    }
+
+    /// Holds the header lines at the front of `bytes` back; returns how many octets it took (all
+    /// of them, unless the header section ended or grew too large to hold).
+    private func holdHeaderLines(_ bytes: UnsafeRawBufferPointer) -> Int {
         var index = 0
         while index < bytes.count && !headersDone {
-            let byte = bytes[index]
-            if atLineStart && (byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")) {
+            let first = bytes[index]
+            if atLineStart && Self.isLineEnd(first) {
                 // The empty line: the headers end here.
                 finishHeaders()
                 break
             }
-            let isLineEnd = byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
             if atLineStart {
-                let continues = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+                let continues = first == UInt8(ascii: " ") || first == UInt8(ascii: "\t")
                 if !continues {
                     noteHeader(startingAt: index, in: bytes)
                     headerLength = 0
@@ -73,19 +77,30 @@ final class MessageReception {
                 }
                 droppingLine = continues && truncatingHeader
             }
-            atLineStart = byte == UInt8(ascii: "\n")
-            index += 1
+            // The rest of the line, with its LF if it is in this piece.
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[index...])
+            let lineEnd = rest.firstIndex(of: UInt8(ascii: "\n")).map { index + $0 + 1 } ?? bytes.count
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[index..<lineEnd])
+            atLineStart = bytes[lineEnd - 1] == UInt8(ascii: "\n")
+            index = lineEnd
             // Postfix's cleanup keeps header_size_limit octets of a header and discards the excess
             // (continuation lines included), so a 10 MB header line is stored as 100 kB.
             if droppingLine { continue }
-            if !isLineEnd && headerSizeLimit > 0 {
-                if headerLength >= headerSizeLimit {
-                    truncatingHeader = true
-                    continue
+            if headerSizeLimit == 0 || headerLength + piece.count <= headerSizeLimit {
+                headerLength += piece.count - piece.lazy.filter(Self.isLineEnd).count
+                headerSection.append(contentsOf: piece)
+            } else {
+                for byte in piece {
+                    if !Self.isLineEnd(byte) {
+                        if headerLength >= headerSizeLimit {
+                            truncatingHeader = true
+                            continue
+                        }
+                        headerLength += 1
+                    }
+                    headerSection.append(byte)
                 }
-                headerLength += 1
             }
-            headerSection.append(byte)
             if headerSection.count > Self.maximumHeldHeaderBytes {
                 // Not a header section worth holding: write it out as it is.
                 write(headerSection)
@@ -93,7 +108,7 @@ final class MessageReception {
                 headersDone = true
             }
         }
-        if index < bytes.count { write(Array(bytes[index...])) }
+        return index
     }
 
     /// The content ended: writes what is held back and returns the writer for commit.
@@ -106,8 +121,10 @@ final class MessageReception {
         writer.abort()
     }
 
-    private func noteHeader(startingAt index: Int, in bytes: [UInt8]) {
+    private func noteHeader(startingAt index: Int, in bytes: UnsafeRawBufferPointer) {
         let name = bytes[index...].prefix(while: { $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") })
+        // Only the lengths of "Date" and "Message-ID" need a closer look (no String for the others).
+        guard name.count == 4 || name.count == 10 else { return }
         let lowered = String(decoding: name.prefix(16), as: UTF8.self).lowercased()
         switch lowered {
         case "message-id": sawMessageID = true
@@ -119,6 +136,10 @@ final class MessageReception {
             let value = String(decoding: line.dropFirst(name.count + 1), as: UTF8.self)
             messageID = value.trimmingCharacters(in: " \t")
         }
+    }
+
+    private static func isLineEnd(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
     }
 
     private func finishHeaders() {

@@ -6,6 +6,10 @@ import SealpostPolicy
 extension SMTPServerSession {
     /// Commands allowed before STARTTLS when TLS is required (Postfix's SMTPD_CMD_FLAG_PRE_TLS).
     static let preTLSCommands: Set<String> = ["EHLO", "HELO", "STARTTLS", "NOOP", "RSET", "QUIT"]
+    /// The commands counted in the disconnect line; any other is unknown (or a noop_commands entry).
+    static let knownCommands: Set<String> = [
+        "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "STARTTLS", "AUTH", "VRFY", "ETRN",
+    ]
 
     /// Handles one command line; false ends the session.
     func handle(line: SMTPLine) async -> Bool {
@@ -25,8 +29,7 @@ extension SMTPServerSession {
             junkCommand()
             return true
         }
-        let known = ["EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "STARTTLS", "AUTH", "VRFY", "ETRN"]
-            .contains(verb)
+        let known = Self.knownCommands.contains(verb)
         if known { noteCommand(verb) }
         if !known && (SMTPCommandParser.looksLikeHeader(verb) || (try? service.forbiddenCommands.matches(verb)) == true) {
             log.warning("non-SMTP command from \(clientLabel): \(String(decoding: line.bytes.readableBytesView.prefix(100), as: UTF8.self))")
