@@ -132,6 +132,60 @@ struct TLSConnectionTests {
         }
     }
 
+    @Test("a record larger than the room one read makes arrives whole over several reads")
+    func readsSizedToInput() throws {
+        guard let shared = try SharedContexts.get() else { return }
+        let pair = try TLSConnectionPair(serverContext: shared.server, clientContext: shared.client)
+        #expect(pair.handshake() == nil)
+        // One full record, delivered to the client in pieces: every read makes room only for the
+        // bytes received so far, so the record's plaintext comes out over more than one call.
+        let record = (0..<TLSConnection.maximumRecordSize).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var plain = ByteBuffer(bytes: record)
+        guard case .complete(TLSConnection.maximumRecordSize) = pair.server.writeDataToNetwork(&plain) else {
+            Issue.record("the record was not written whole")
+            return
+        }
+        var wire = ByteBuffer()
+        pair.server.getDataForNetwork(into: &wire)
+        var received = ByteBuffer()
+        var reads = 0
+        while wire.readableBytes > 0, let piece = wire.readSlice(length: min(1_000, wire.readableBytes)) {
+            pair.client.consumeDataFromNetwork(piece)
+            while case .complete(let count) = pair.client.readDataFromNetwork(into: &received) {
+                #expect(count > 0)
+                reads += 1
+            }
+        }
+        #expect(Array(received.readableBytesView) == record)
+        #expect(reads >= 2)
+    }
+
+    @Test("buffers released while idle are made again: data still flows both ways afterwards")
+    func idleBuffersReleased() throws {
+        guard let shared = try SharedContexts.get() else { return }
+        let pair = try TLSConnectionPair(serverContext: shared.server, clientContext: shared.client)
+        #expect(pair.handshake() == nil)
+        for round in 0..<3 {
+            pair.server.releaseIdleNetworkBuffers()
+            pair.client.releaseIdleNetworkBuffers()
+            let command = Array("NOOP \(round)\r\n".utf8)
+            #expect(pair.send(command, from: pair.client, to: pair.server) == command)
+            let reply = Array(String(repeating: "250 2.0.0 Ok\r\n", count: 2_000 * round + 1).utf8)
+            #expect(pair.send(reply, from: pair.server, to: pair.client) == reply)
+        }
+        // Nothing is released while bytes wait in a BIO: the pending record survives.
+        var pending = ByteBuffer(bytes: Array("QUIT\r\n".utf8))
+        guard case .complete = pair.client.writeDataToNetwork(&pending) else {
+            Issue.record("write failed")
+            return
+        }
+        let waiting = pair.client.pendingNetworkOutputBytes
+        pair.client.releaseIdleNetworkBuffers()
+        #expect(pair.client.pendingNetworkOutputBytes == waiting && waiting > 0)
+        pair.shuttle()
+        #expect(TLSConnectionPair.readAll(pair.server) == Array("QUIT\r\n".utf8))
+    }
+
     @Test("close_notify: shutdown is incomplete until the peer answers, reads then report closedByPeer")
     func closeNotify() throws {
         guard let shared = try SharedContexts.get() else { return }
