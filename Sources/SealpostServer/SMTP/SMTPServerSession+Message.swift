@@ -165,7 +165,7 @@ extension SMTPServerSession {
             writer = try service.queue.makeWriter(envelope: envelope)
         } catch {
             log.warning("queue file write error: \(error)")
-            await replyError("452 4.3.1 Insufficient system storage")
+            await replyError(Self.storageFailureReply(error))
             endTransaction()
             return nil
         }
@@ -178,6 +178,15 @@ extension SMTPServerSession {
             headerSizeLimit: settings.headerSizeLimit)
         reception.prepend(lines: policySession.actions.prependedHeaders + receivedHeader(queueID: writer.id.description, arrival: arrival))
         return reception
+    }
+
+    /// Postfix's replies when the queue cannot take a message: a full file system is
+    /// `452 4.3.1`, any other failure (EIO, permissions) cleanup's `451 4.3.0`.
+    static func storageFailureReply(_ error: any Error) -> String {
+        if let queueError = error as? QueueError, queueError.code == .insufficientStorage {
+            return "452 4.3.1 Insufficient system storage"
+        }
+        return "451 4.3.0 Error: queue file write error"
     }
 
     /// After the last octet: size and content checks, end-of-data restrictions, the commit.
@@ -213,7 +222,7 @@ extension SMTPServerSession {
         if let failure = reception.failure {
             reception.abort()
             log.warning("\(reception.queueID): queue file write error: \(failure)")
-            await replyError("452 4.3.1 Insufficient system storage")
+            await replyError(Self.storageFailureReply(failure))
             return true
         }
         if policySession.actions.discard {
@@ -227,7 +236,7 @@ extension SMTPServerSession {
             id = try await service.queue.commit(writer)
         } catch {
             log.warning("\(reception.queueID): queue file write error: \(error)")
-            await replyError("452 4.3.1 Insufficient system storage")
+            await replyError(Self.storageFailureReply(error))
             return true
         }
         if let messageID = reception.messageID { service.cleanupLog.info("\(id): message-id=\(messageID)") }

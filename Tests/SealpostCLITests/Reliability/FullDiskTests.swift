@@ -163,6 +163,46 @@ extension Reliability {
             #expect(figures.duplicated == 0, "delivery was held during the kills, so no duplicates")
         }
 
+        @Test("a queue that fails writes for another reason than space: 451 4.3.0, as Postfix's cleanup", .enabled(if: geteuid() == 0))
+        func unwritableQueue() throws {
+            let instance = try MailInstance(mainExtra: "defer_transports = virtual")
+            // incoming/ made immutable (chattr +i): creating a file there fails with EPERM, also
+            // through the directory descriptor the queue keeps open.
+            let incoming = instance.directory + "/queue/incoming"
+            try instance.startAgain()
+            var immutable = false
+            defer {
+                if immutable { _ = try? PeerProgram.run("/usr/bin/chattr", ["-i", incoming]) }
+                instance.crash()
+            }
+            let (status, output) = try PeerProgram.run("/usr/bin/chattr", ["+i", incoming])
+            guard status == 0 else {
+                Issue.record("chattr +i \(incoming) (e2fsprogs; the file system must support it): \(output)")
+                return
+            }
+            immutable = true
+            let script = """
+                import smtplib
+                client = smtplib.SMTP("127.0.0.1", \(instance.smtpPort), timeout=30)
+                client.ehlo("client.example")
+                try:
+                    client.sendmail("sender@remote.example", ["demo@example.test"], "Subject: eperm\\r\\n\\r\\nbody\\r\\n")
+                    print("sent 250")
+                except smtplib.SMTPDataError as error:
+                    print("data %d %s" % (error.smtp_code, error.smtp_error.decode()))
+                client.quit()
+                """
+            let refused = try python(script)
+            #expect(refused.contains("data 451 4.3.0 Error: queue file write error"), "EPERM is no full disk: \(refused)")
+            #expect(instance.log.contains("queue file write error"), "the log says why")
+            let restored = try PeerProgram.run("/usr/bin/chattr", ["-i", incoming])
+            #expect(restored.status == 0, "chattr -i: \(restored.output)")
+            immutable = restored.status != 0
+            let accepted = try python(script)
+            #expect(accepted.contains("sent 250"), "taken again once the queue is writable: \(accepted)")
+            #expect(instance.queueFiles("incoming").isEmpty)
+        }
+
         /// Fills the file system holding `path` with a file there, until ENOSPC.
         static func fill(_ path: String) throws {
             let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
