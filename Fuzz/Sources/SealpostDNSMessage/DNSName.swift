@@ -1,0 +1,1 @@
+../../../Sources/SealpostDNS/DNSName.swift
