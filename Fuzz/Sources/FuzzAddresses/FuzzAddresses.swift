@@ -1,4 +1,5 @@
 // Addresses: RFC 5321 paths and mailboxes (SMTPUTF8 included), and the ESMTP parameters of MAIL and RCPT.
+import FuzzDriver
 import NIOCore
 import SMTPCore
 
@@ -29,14 +30,14 @@ public func fuzzAddresses(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 /// A parsed path holds no line break or control character, keeps what was sent, and its canonical
 /// form parses back to the same mailbox.
 func checkPath(_ path: SMTPPath, text: String, grammar: AddressGrammar, smtputf8: Bool, allowNull: Bool) {
-    precondition(path.raw == text, "the raw path is not what was sent")
-    precondition(!grammar.options.strictRFC821Envelopes || path.hadAngleBrackets, "strict envelopes without <>")
-    precondition(allowNull || !path.isNull, "a null path where none is allowed")
+    require(path.raw == text, "the raw path is not what was sent")
+    require(!grammar.options.strictRFC821Envelopes || path.hadAngleBrackets, "strict envelopes without <>")
+    require(allowNull || !path.isNull, "a null path where none is allowed")
     for field in [path.canonicalForm, path.address] + path.sourceRoute.map(\.text) {
-        precondition(!field.utf8.contains(where: isControl), "control character in a parsed path: \(text.debugDescription)")
+        require(!field.utf8.contains(where: isControl), "control character in a parsed path: \(text.debugDescription)")
     }
     guard let mailbox = path.mailbox else {
-        precondition(path.canonicalForm == "<>")
+        require(path.canonicalForm == "<>")
         return
     }
     checkMailbox(mailbox, smtputf8: smtputf8)
@@ -47,29 +48,29 @@ func checkPath(_ path: SMTPPath, text: String, grammar: AddressGrammar, smtputf8
     guard case .success(let again) = roomy.parsePath(path.canonicalForm, allowNull: false, smtputf8: smtputf8),
           let reparsed = again.mailbox
     else { fatalError("canonical form does not parse: \(text.debugDescription) -> \(path.canonicalForm.debugDescription)") }
-    precondition(reparsed.localPart == mailbox.localPart, "local part changed: \(text.debugDescription)")
-    precondition(reparsed.domain == mailbox.domain, "domain changed: \(text.debugDescription)")
-    precondition(again.sourceRoute.isEmpty && again.canonicalForm == path.canonicalForm, "canonical form is not stable")
+    require(reparsed.localPart == mailbox.localPart, "local part changed: \(text.debugDescription)")
+    require(reparsed.domain == mailbox.domain, "domain changed: \(text.debugDescription)")
+    require(again.sourceRoute.isEmpty && again.canonicalForm == path.canonicalForm, "canonical form is not stable")
 }
 
 func checkMailbox(_ mailbox: Mailbox, smtputf8: Bool) {
     for field in [mailbox.localPart, mailbox.rawLocalPart, mailbox.domain?.text ?? ""] {
-        precondition(!field.utf8.contains(where: isControl), "control character in a mailbox")
+        require(!field.utf8.contains(where: isControl), "control character in a mailbox")
     }
     if let domain = mailbox.domain {
-        precondition(!domain.text.isEmpty, "empty domain")
-        precondition(smtputf8 || domain.isASCII || domain.isAddressLiteral, "UTF-8 domain without SMTPUTF8")
+        require(!domain.text.isEmpty, "empty domain")
+        require(smtputf8 || domain.isASCII || domain.isAddressLiteral, "UTF-8 domain without SMTPUTF8")
         if domain.isAddressLiteral {
-            precondition(domain.text.hasPrefix("[") && domain.text.hasSuffix("]"), "literal without brackets")
+            require(domain.text.hasPrefix("[") && domain.text.hasSuffix("]"), "literal without brackets")
         } else {
-            precondition(!domain.text.utf8.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: " ") }))
+            require(!domain.text.utf8.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: " ") }))
         }
     }
     // A local part with no characters that need quoting is sent as written.
     if !mailbox.localPartWasQuoted, let domain = mailbox.domain,
        !mailbox.localPart.hasPrefix("."), !mailbox.localPart.hasSuffix("."), !mailbox.localPart.contains("..")
     {
-        precondition(mailbox.canonicalForm == mailbox.localPart + "@" + domain.text, "a dot-string was quoted")
+        require(mailbox.canonicalForm == mailbox.localPart + "@" + domain.text, "a dot-string was quoted")
     }
 }
 
@@ -88,8 +89,8 @@ func checkCommands(_ body: [UInt8], control: UInt8) {
         let wire: ByteBuffer
         do { wire = try command.encoded() } catch { continue }
         let bytes = Array(wire.readableBytesView)
-        precondition(bytes.suffix(2) == [0x0D, 0x0A], "encoded command without CR LF")
-        precondition(!bytes.dropLast(2).contains(where: isControl), "encoded command holds a control character")
+        require(bytes.suffix(2) == [0x0D, 0x0A], "encoded command without CR LF")
+        require(!bytes.dropLast(2).contains(where: isControl), "encoded command holds a control character")
         var lenient = parser
         lenient.options.address.strictRFC821Envelopes = true
         lenient.limits = SMTPLimits(maximumLocalPartLength: 1 << 16, maximumPathLength: 1 << 16)
@@ -98,11 +99,11 @@ func checkCommands(_ body: [UInt8], control: UInt8) {
         }
         switch (command, again) {
         case (.mail(let path, let parameters), .mail(let path2, let parameters2)):
-            precondition(path.mailbox?.internalForm == path2.mailbox?.internalForm, "MAIL path changed")
-            precondition(parameters == parameters2, "MAIL parameters changed: \(parameters) -> \(parameters2)")
+            require(path.mailbox?.internalForm == path2.mailbox?.internalForm, "MAIL path changed")
+            require(parameters == parameters2, "MAIL parameters changed: \(parameters) -> \(parameters2)")
         case (.rcpt(let path, let parameters), .rcpt(let path2, let parameters2)):
-            precondition(path.mailbox?.internalForm == path2.mailbox?.internalForm, "RCPT path changed")
-            precondition(parameters == parameters2, "RCPT parameters changed: \(parameters) -> \(parameters2)")
+            require(path.mailbox?.internalForm == path2.mailbox?.internalForm, "RCPT path changed")
+            require(parameters == parameters2, "RCPT parameters changed: \(parameters) -> \(parameters2)")
         default:
             fatalError("command changed: \(command) -> \(again)")
         }
@@ -112,15 +113,15 @@ func checkCommands(_ body: [UInt8], control: UInt8) {
 /// xtext (RFC 3461) and utf-8-addr-xtext (RFC 6533) decode what they encode, and a decoded text
 /// encodes to something that decodes the same.
 func checkEncodings(_ body: [UInt8]) {
-    precondition(XText.decode(XText.encode(body)) == body, "xtext does not round-trip")
+    require(XText.decode(XText.encode(body)) == body, "xtext does not round-trip")
     let text = String(decoding: body, as: UTF8.self)
     if let decoded = XText.decode(text) {
-        precondition(XText.decode(XText.encode(decoded)) == decoded)
+        require(XText.decode(XText.encode(decoded)) == decoded)
     }
     let encoded = UniText.encode(text)
-    precondition(UniText.decode(encoded) == text, "utf-8-addr-xtext does not round-trip: \(text.debugDescription)")
+    require(UniText.decode(encoded) == text, "utf-8-addr-xtext does not round-trip: \(text.debugDescription)")
     if let decoded = UniText.decode(text) {
-        precondition(UniText.decode(UniText.encode(decoded)) == decoded)
+        require(UniText.decode(UniText.encode(decoded)) == decoded)
     }
 }
 

@@ -1,4 +1,5 @@
 // DNS messages: the response decoder on arbitrary bytes (compression pointers, loops, truncated records).
+import FuzzDriver
 @testable import SealpostDNSMessage
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -10,30 +11,30 @@ public func fuzzDNS(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for offset in 0..<bytes.count {
         guard let (name, next) = try? parser.name(at: offset) else { continue }
         checkName(name)
-        precondition(next > offset && next <= bytes.count, "a name ends outside the message")
+        require(next > offset && next <= bytes.count, "a name ends outside the message")
     }
 
     let message: DNSMessage
     do {
         message = try parser.message()
     } catch {
-        precondition(!error.reason.isEmpty)
+        require(!error.reason.isEmpty)
         return 0
     }
     guard let (header, questions, _) = try? parser.headerAndQuestions() else {
         fatalError("the message parses, its question section does not")
     }
-    precondition(header == message.header && questions == message.questions)
-    precondition(message.questions.count == Int(header.questionCount))
-    precondition(message.answers.count == Int(header.answerCount))
-    precondition(message.authority.count == Int(header.authorityCount))
-    precondition(message.additional.count == Int(header.additionalCount))
+    require(header == message.header && questions == message.questions)
+    require(message.questions.count == Int(header.questionCount))
+    require(message.answers.count == Int(header.answerCount))
+    require(message.authority.count == Int(header.authorityCount))
+    require(message.additional.count == Int(header.additionalCount))
     for question in message.questions { checkName(question.name) }
     for record in message.answers + message.authority + message.additional {
         checkName(record.name)
         switch record.data {
-        case .a(let address): precondition(address.count == 4)
-        case .aaaa(let address): precondition(address.count == 16)
+        case .a(let address): require(address.count == 4)
+        case .aaaa(let address): require(address.count == 16)
         case .mx(_, let exchange): checkName(exchange)
         case .cname(let target): checkName(target)
         default: break
@@ -47,19 +48,19 @@ public func fuzzDNS(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         fatalError("the message written out again does not parse: \(error)")
     }
-    precondition(again == message, "the message written out again parses differently")
+    require(again == message, "the message written out again parses differently")
     return 0
 }
 
 func checkName(_ name: DNSName) {
-    precondition(name.wireLength <= DNSName.maximumWireLength, "a name longer than 255 bytes")
+    require(name.wireLength <= DNSName.maximumWireLength, "a name longer than 255 bytes")
     for label in name.labels {
-        precondition(!label.isEmpty && label.count <= DNSName.maximumLabelLength, "a label of \(label.count) bytes")
+        require(!label.isEmpty && label.count <= DNSName.maximumLabelLength, "a label of \(label.count) bytes")
     }
     // The presentation form escapes every byte that could pass for structure.
     let text = name.description
-    precondition(!text.utf8.contains(where: { $0 < 0x21 || $0 > 0x7E }), "unprintable byte in a presented name")
-    precondition(text.split(separator: ".", omittingEmptySubsequences: false).count == max(name.labels.count, 1) || name.isRoot)
+    require(!text.utf8.contains(where: { $0 < 0x21 || $0 > 0x7E }), "unprintable byte in a presented name")
+    require(text.split(separator: ".", omittingEmptySubsequences: false).count == max(name.labels.count, 1) || name.isRoot)
 }
 
 /// The message in wire form without compression (RFC 1035 section 4.1).

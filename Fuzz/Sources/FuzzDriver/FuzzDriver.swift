@@ -19,3 +19,10 @@ public func runLibFuzzer(_ testOneInput: @convention(c) (UnsafePointer<UInt8>, I
     var argv = Optional(CommandLine.unsafeArgv)
     exit(runFuzzerDriver(&argc, &argv, testOneInput))
 }
+
+/// Stops with `message` when an invariant does not hold. Unlike `precondition`, the message is
+/// printed in optimized builds too, so a finding's log says which invariant broke.
+public func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "invariant broken",
+                    file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
+}
