@@ -57,6 +57,10 @@ public struct ParameterExpander {
 
 private let maximumNesting = 100
 private let maximumResultBytes = 1 << 20
+/// References expanded for one value. Postfix has no such bound, but definitions that each use the
+/// next twice (`p1 = $p2$p2`, …) and end in no text take 2^depth steps without growing the result;
+/// real configurations stay in the hundreds.
+private let maximumReferences = 100_000
 
 private struct Run {
     let lookup: ParameterExpander.Lookup
@@ -69,6 +73,7 @@ private struct Run {
     var problems: [String] = []
     var failed = false
     var level = 0
+    var references = 0
 
     init(lookup: @escaping ParameterExpander.Lookup, recursive: Bool, scanOnly: Bool) {
         self.lookup = lookup
@@ -151,6 +156,11 @@ private struct Run {
         defer { level -= 1 }
         if level > maximumNesting {
             fail("unreasonable macro call nesting: \"\(String(decoding: buffer, as: UTF8.self))\"")
+            return
+        }
+        references += 1
+        if references > maximumReferences {
+            fail("unreasonable amount of macro expansion (over \(maximumReferences) references): \"\(String(decoding: buffer, as: UTF8.self))\"")
             return
         }
         if failed { return }
@@ -348,7 +358,9 @@ private struct Run {
     mutating func subexpand(_ text: [UInt8]) -> String {
         var inner = Run(lookup: lookup, recursive: recursive, scanOnly: scanOnly)
         inner.level = level
+        inner.references = references
         inner.parse(text)
+        references = inner.references
         for name in inner.undefinedNames where !undefinedNames.contains(name) { undefinedNames.append(name) }
         for name in inner.lookedUpNames where !lookedUpNames.contains(name) { lookedUpNames.append(name) }
         for problem in inner.problems { fail(problem) }

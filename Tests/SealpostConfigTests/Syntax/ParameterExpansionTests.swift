@@ -91,6 +91,17 @@ import Testing
         #expect(outcome.value.utf8.count <= 1 << 20)
     }
 
+    // Found by Fuzz/FuzzConfig (Corpus/FuzzConfig/10-expansion-without-output): definitions that
+    // each use the next twice and end in no text never reach the result limit, and took 2^31 steps.
+    @Test func exponentialWorkWithoutOutputIsBounded() {
+        var table: [String: String] = ["p31": "${nothing?x}"]
+        for level in 0..<31 { table["p\(level)"] = "$p\(level + 1)$p\(level + 1)" }
+        let outcome = ParameterExpander(lookup: { table[$0] }).expand("$p0")
+        #expect(outcome.value == "")
+        #expect(outcome.problems.count == 1)
+        #expect(outcome.problems.first?.hasPrefix("unreasonable amount of macro expansion") == true)
+    }
+
     @Test func scanFindsNamesInEveryBranch() {
         let names = ParameterExpander.referencedNames(
             in: "$one ${two?{$three}:{$four}} ${{$five} == {x} ? {$six} : {y}} $$notaname")
