@@ -67,8 +67,11 @@ func checkMailbox(_ mailbox: Mailbox, smtputf8: Bool) {
         }
     }
     // A local part with no characters that need quoting is sent as written.
-    if !mailbox.localPartWasQuoted, let domain = mailbox.domain,
-       !mailbox.localPart.hasPrefix("."), !mailbox.localPart.hasSuffix("."), !mailbox.localPart.contains("..")
+    // (Bytes, not Characters: a dot followed by a combining mark is one Character.)
+    let local = Array(mailbox.localPart.utf8)
+    let dot = UInt8(ascii: ".")
+    if !mailbox.localPartWasQuoted, let domain = mailbox.domain, local.first != dot, local.last != dot,
+       !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot })
     {
         require(mailbox.canonicalForm == mailbox.localPart + "@" + domain.text, "a dot-string was quoted")
     }
