@@ -20,8 +20,6 @@ final class Harness: Sendable {
     let directory: String
     let queueDirectory: String
     let context: SMTPServiceContext
-    let committed = Atomic<Int>(0)
-    let sessions = Atomic<Int>(0)
 
     init() {
         // tmpfs where there is one: the queue fsyncs every message it accepts.
@@ -67,11 +65,10 @@ final class Harness: Sendable {
             configuration: QueueConfiguration(directory: queueDirectory, messageSizeLimit: 4096),
             logger: Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() })
         let sink = try! LogSink(destination: .file(path: "/dev/null", permissions: 0o600), hostname: "mail.example.com")
-        let committed = self.committed
         context = try! MailServices.makeContext(
             for: service, key: "smtp/inet", configuration: configuration, queue: queue,
             authThrottle: SharedAuthenticationThrottle(policy: AuthenticationThrottle.Policy(configuration: service)),
-            sink: sink, onCommitted: { _ in committed.add(1, ordering: .relaxed) }, onFlush: { _ in })
+            sink: sink, onCommitted: { _ in committedMessages.add(1, ordering: .relaxed) }, onFlush: { _ in })
     }
 
     /// Removes the messages the sessions queued, so the directory does not grow.
@@ -90,6 +87,9 @@ final class Harness: Sendable {
 }
 
 nonisolated(unsafe) let harness = Harness()
+/// Messages the queue committed, and sessions run, since the start.
+let committedMessages = Atomic<Int>(0)
+let sessionCount = Atomic<Int>(0)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -98,7 +98,7 @@ public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // client's bytes are cut into reads.
     let control = input.first ?? 0
     let body = Array(input.dropFirst())
-    let session = harness.sessions.add(1, ordering: .relaxed).newValue
+    let session = sessionCount.add(1, ordering: .relaxed).newValue
     // A new address each time: the rate limits and the AUTH failure counts are per client.
     let inside = control & 1 == 0
     let address = inside
@@ -107,7 +107,7 @@ public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let client = ClientIdentity(address: address, port: "4242", name: control & 2 == 0 ? "unknown" : "client.example.net",
                                 nameStatus: control & 2 == 0 ? .permanentFailure : .ok)
     let pieces = split(body, seed: control)
-    let before = harness.committed.load(ordering: .relaxed)
+    let before = committedMessages.load(ordering: .relaxed)
 
     let done = DispatchSemaphore(value: 0)
     let box = OutputBox()
@@ -116,7 +116,7 @@ public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         done.signal()
     }
     done.wait()
-    let acknowledged = harness.committed.load(ordering: .relaxed) - before
+    let acknowledged = committedMessages.load(ordering: .relaxed) - before
     check(box.bytes, acknowledged: acknowledged)
     if session % 64 == 0 { harness.emptyQueue() }
     return 0
@@ -153,7 +153,7 @@ func runSession(_ pieces: [[UInt8]], client: ClientIdentity) async -> [UInt8] {
         for piece in pieces {
             try await channel.writeInbound(SMTPConnectionEvent.bytes(ByteBuffer(bytes: piece)))
         }
-        await channel.testingEventLoop.executeInContext {
+        try await channel.testingEventLoop.executeInContext {
             channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }
         try await wrapped.executeThenClose { inbound, _ in
