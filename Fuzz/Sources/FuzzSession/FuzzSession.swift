@@ -47,7 +47,7 @@ final class Harness: Sendable {
             smtpd_helo_required = yes
             message_size_limit = 4096
             smtpd_recipient_limit = 20
-            line_length_limit = 256
+            line_length_limit = 512
             queue_minfree = 0
 
             """
@@ -90,6 +90,8 @@ nonisolated(unsafe) let harness = Harness()
 /// Messages the queue committed, and sessions run, since the start.
 let committedMessages = Atomic<Int>(0)
 let sessionCount = Atomic<Int>(0)
+/// FUZZ_SESSION_TRACE=1 prints each session's replies (to see what an input does).
+let traceSessions = ProcessInfo.processInfo.environment["FUZZ_SESSION_TRACE"] != nil
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -117,6 +119,7 @@ public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     done.wait()
     let acknowledged = committedMessages.load(ordering: .relaxed) - before
+    if traceSessions { print(String(decoding: box.bytes, as: UTF8.self) + "(\(acknowledged) committed)") }
     check(box.bytes, acknowledged: acknowledged)
     if session % 64 == 0 { harness.emptyQueue() }
     return 0
