@@ -21,10 +21,8 @@ final class Harness: Sendable {
     let queueDirectory: String
     let context: SMTPServiceContext
 
-    init() {
-        // tmpfs where there is one: the queue fsyncs every message it accepts.
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        directory = base + "/sealpost-fuzz-session-\(getpid())"
+    init(directory: String) {
+        self.directory = directory
         queueDirectory = directory + "/queue"
         try! FileManager.default.createDirectory(atPath: queueDirectory, withIntermediateDirectories: true)
         try! "alice@example.com:{PLAIN}secret\n".write(toFile: directory + "/passwd", atomically: true, encoding: .utf8)
@@ -86,7 +84,15 @@ final class Harness: Sendable {
     }
 }
 
-nonisolated(unsafe) let harness = Harness()
+/// The throwaway directory: on tmpfs where there is one, as the queue fsyncs every message it accepts.
+let harnessDirectory =
+    (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+    + "/sealpost-fuzz-session-\(getpid())"
+let harness: Harness = {
+    // The directory goes when libFuzzer exits (a crash leaves it, for a look).
+    atexit { try? FileManager.default.removeItem(atPath: harnessDirectory) }
+    return Harness(directory: harnessDirectory)
+}()
 /// Messages the queue committed, and sessions run, since the start.
 let committedMessages = Atomic<Int>(0)
 let sessionCount = Atomic<Int>(0)
@@ -96,8 +102,8 @@ let traceSessions = ProcessInfo.processInfo.environment["FUZZ_SESSION_TRACE"] !=
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
-    // The first byte picks the client (inside or outside mynetworks); the next ones where the
-    // client's bytes are cut into reads.
+    // The first byte picks the client (inside or outside mynetworks, with a verified name or
+    // without) and seeds where the client's bytes are cut into reads.
     let control = input.first ?? 0
     let body = Array(input.dropFirst())
     let session = sessionCount.add(1, ordering: .relaxed).newValue
