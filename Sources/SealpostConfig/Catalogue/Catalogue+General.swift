@@ -168,7 +168,7 @@ extension ParameterCatalogue {
         ParameterDefinition(
             "header_size_limit", .size, default: "102400",
             "most header text kept for one message header; the excess is dropped",
-            status: .planned(.cleanup), minimum: 1),
+            status: .implemented, minimum: 1),
         ParameterDefinition(
             "line_length_limit", .size, default: "2048",
             "longest line kept whole; longer lines are split into pieces of this size",

@@ -12,7 +12,9 @@ import Glibc
 /// The header section ends at the first empty line or at the first line that is neither a
 /// header nor a continuation; in the latter case an empty line is inserted, as Postfix does,
 /// so the added headers never run into the body. Nothing is held back beyond one line: the
-/// added headers go after the last header, so the header section is streamed.
+/// added headers go after the last header, so the header section is streamed. Of each header,
+/// `header_size_limit` octets are kept (line ends not counted); the rest, continuation lines
+/// included, is dropped, as cleanup does.
 struct LocalSubmissionCleanup {
     struct Identity {
         var hostname: String
@@ -26,6 +28,10 @@ struct LocalSubmissionCleanup {
     }
 
     let identity: Identity
+    /// `header_size_limit`; 0 means no limit.
+    let headerSizeLimit: Int
+    /// Octets kept of the current header so far.
+    private var headerLength = 0
     private var inHeaders = true
     private var sawFrom = false
     private var sawDate = false
@@ -41,8 +47,9 @@ struct LocalSubmissionCleanup {
     private var pendingCR = false
     private(set) var messageID: String?
 
-    init(identity: Identity) {
+    init(identity: Identity, headerSizeLimit: Int = 0) {
         self.identity = identity
+        self.headerSizeLimit = headerSizeLimit
     }
 
     /// The Received header that precedes the content.
@@ -123,20 +130,34 @@ struct LocalSubmissionCleanup {
         }
         if line[0] == UInt8(ascii: " ") || line[0] == UInt8(ascii: "\t") {
             if lastWasHeader {
-                if !dropping { output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
+                if !dropping { keepHeaderLine(into: &output) }
                 return
             }
         } else if let name = Self.headerName(line) {
             note(name, line: line)
             lastWasHeader = true
+            headerLength = 0
             let lowered = name.lowercased()
             dropping = lowered == "bcc" || lowered == "resent-bcc"
-            if !dropping { output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
+            if !dropping { keepHeaderLine(into: &output) }
             return
         }
         // Not a header: the body starts here, after the added headers and an empty line.
         endHeaders(into: &output, insertEmptyLine: true)
         output += line + [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+    }
+
+    /// Writes the current header line, or what `header_size_limit` leaves of it.
+    private mutating func keepHeaderLine(into output: inout [UInt8]) {
+        var kept = line[...]
+        if headerSizeLimit > 0 {
+            let room = max(0, headerSizeLimit - headerLength)
+            guard room > 0 else { return }
+            kept = kept.prefix(room)
+        }
+        headerLength += kept.count
+        output += kept
+        output += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
     }
 
     private mutating func endHeaders(into output: inout [UInt8], insertEmptyLine: Bool) {

@@ -18,12 +18,15 @@ public struct PickupSettings: Sendable, Hashable {
     public var messageSizeLimit: Int
     /// `line_length_limit`: the longest envelope line accepted in a maildrop file.
     public var lineLengthLimit: Int
+    /// `header_size_limit`: the octets kept of one message header; 0 means no limit.
+    public var headerSizeLimit: Int
     /// How often the directory is scanned without a trigger (Postfix's pickup: 60 s).
     public var scanInterval: Duration
 
     public init(
         maildropDirectory: String, hostname: String, origin: String, mailName: String = "Sealpost",
-        messageSizeLimit: Int = 10_240_000, lineLengthLimit: Int = 2048, scanInterval: Duration = .seconds(60)
+        messageSizeLimit: Int = 10_240_000, lineLengthLimit: Int = 2048, headerSizeLimit: Int = 102_400,
+        scanInterval: Duration = .seconds(60)
     ) {
         self.maildropDirectory = maildropDirectory
         self.hostname = hostname
@@ -31,11 +34,13 @@ public struct PickupSettings: Sendable, Hashable {
         self.mailName = mailName
         self.messageSizeLimit = messageSizeLimit
         self.lineLengthLimit = lineLengthLimit
+        self.headerSizeLimit = headerSizeLimit
         self.scanInterval = scanInterval
     }
 
     /// The settings from main.cf: `queue_directory`, `myhostname`, `myorigin` (when
-    /// `append_at_myorigin` is on), `mail_name`, `message_size_limit`, `line_length_limit`.
+    /// `append_at_myorigin` is on), `mail_name`, `message_size_limit`, `line_length_limit`,
+    /// `header_size_limit`.
     public init(_ configuration: ServiceConfiguration) {
         self.init(
             maildropDirectory: MaildropDirectory.maildropPath(queueDirectory: configuration.string("queue_directory")),
@@ -43,7 +48,8 @@ public struct PickupSettings: Sendable, Hashable {
             origin: configuration.bool("append_at_myorigin") ? configuration.string("myorigin") : "",
             mailName: configuration.string("mail_name"),
             messageSizeLimit: configuration.integer("message_size_limit"),
-            lineLengthLimit: configuration.integer("line_length_limit"))
+            lineLengthLimit: configuration.integer("line_length_limit"),
+            headerSizeLimit: configuration.integer("header_size_limit"))
     }
 }
 
@@ -219,7 +225,8 @@ public final class PickupService: Sendable {
         let writer = try store.makeWriter(envelope: envelope)
         var cleanup = LocalSubmissionCleanup(identity: .init(
             hostname: settings.hostname, mailName: settings.mailName, uid: UInt32(uid), queueID: writer.id.text,
-            arrival: Int(writer.id.seconds), sender: sender, fullName: drop.fullName))
+            arrival: Int(writer.id.seconds), sender: sender, fullName: drop.fullName),
+            headerSizeLimit: settings.headerSizeLimit)
         do {
             try writer.append(cleanup.receivedHeader)
             var offset = content.startIndex

@@ -13,7 +13,7 @@ private final class PickupFixture {
     let queued = TestLocked<[QueueID]>([])
     let service: PickupService
 
-    init(messageSizeLimit: Int = 100_000, lineLengthLimit: Int = 2048) throws {
+    init(messageSizeLimit: Int = 100_000, lineLengthLimit: Int = 2048, headerSizeLimit: Int = 102_400) throws {
         queue = try TestQueue()
         try MaildropDirectory.prepare(queueDirectory: queue.directory, owner: nil)
         maildrop = MaildropDirectory.maildropPath(queueDirectory: queue.directory)
@@ -22,7 +22,7 @@ private final class PickupFixture {
             store: queue.store,
             settings: PickupSettings(
                 maildropDirectory: maildrop, hostname: "mx.example.test", origin: "example.test",
-                messageSizeLimit: messageSizeLimit, lineLengthLimit: lineLengthLimit),
+                messageSizeLimit: messageSizeLimit, lineLengthLimit: lineLengthLimit, headerSizeLimit: headerSizeLimit),
             logger: log.logger, onQueued: { id in queued.withLock { $0.append(id) } })
     }
 
@@ -138,6 +138,24 @@ struct PickupServiceTests {
         ])
         #expect(headers[5].hasPrefix("Resent-Date: "))
         #expect(content.hasSuffix("\r\n\r\nbody\r\nBcc: in the body\r\n"))
+    }
+
+    @Test("header_size_limit: a header keeps that many octets; the rest and its continuation lines are dropped")
+    func headerSizeLimit() async throws {
+        let fixture = try PickupFixture(messageSizeLimit: 1_000_000, headerSizeLimit: 1000)
+        let long = "Subject: " + String(repeating: "s", count: 5000)
+        try fixture.post(
+            MaildropEnvelope(sender: "carol", recipients: ["e@example.com"]),
+            "\(long)\n continued\nX-Folded: " + String(repeating: "f", count: 900) + "\n " + String(repeating: "g", count: 200)
+                + "\n more\nX-After: 1\n\n" + String(repeating: "b", count: 5000) + "\n")
+        let id = try #require(await fixture.service.scan().first)
+        let content = try fixture.content(id)
+        let headers = content.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+        #expect(headers[2] == String(long.prefix(1000)), "the first 1000 octets of the Subject header")
+        #expect(headers[3] == "X-Folded: " + String(repeating: "f", count: 900), "a header within the limit stays whole")
+        #expect(headers[4] == " " + String(repeating: "g", count: 89), "its continuation is cut where the limit is reached")
+        #expect(headers[5] == "X-After: 1", "the next header is whole; the dropped continuations are gone")
+        #expect(content.hasSuffix("\r\n\r\n" + String(repeating: "b", count: 5000) + "\r\n"), "the body is never cut")
     }
 
     @Test("display names are written as Postfix writes them", arguments: [
@@ -347,7 +365,7 @@ struct MaildropFormatTests {
         let settings = PickupSettings(Configuration.load(directory: temporary.path).global)
         #expect(settings == PickupSettings(
             maildropDirectory: "/q/maildrop", hostname: "mx.example.test", origin: "example.test", mailName: "Mailer",
-            messageSizeLimit: 5000, lineLengthLimit: 2048))
+            messageSizeLimit: 5000, lineLengthLimit: 2048, headerSizeLimit: 102_400))
         try temporary.write("main.cf", "append_at_myorigin = no\n")
         #expect(PickupSettings(Configuration.load(directory: temporary.path).global).origin == "")
     }
