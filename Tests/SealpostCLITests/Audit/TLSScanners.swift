@@ -117,7 +117,7 @@ struct ScannerOutputError: Error, CustomStringConvertible {
 /// sslyze (PyPI `sslyze`; Debian has no package), its JSON results given testssl.sh's severities.
 enum SSLyze {
     /// How CI installs it: a virtual environment, linked into /usr/local/bin.
-    static let installation = "python3 -m venv /opt/sslyze && /opt/sslyze/bin/pip install sslyze && ln -s /opt/sslyze/bin/sslyze /usr/local/bin/sslyze (Debian packages python3-venv, python3-pip)"
+    static let installation = "python3 -m venv /opt/sslyze && /opt/sslyze/bin/pip install sslyze && ln -s /opt/sslyze/bin/sslyze /usr/local/bin/sslyze (Debian package python3-venv)"
 
     static func locate(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
         for directory in ["/usr/local/bin", "/usr/bin", "/opt/sslyze/bin"] {
