@@ -160,7 +160,7 @@ extension TLSAuditTests {
             let testsslJSON = try Data(contentsOf: URL(fileURLWithPath: instance.fixtures.path("testssl-\(run.service.name).json")))
             let own = try TestSSL.findings(json: testsslJSON, service: run.service.name)
             // A scan that never reached the server would find nothing wrong: require the core checks.
-            for id in ["TLS1_2", "heartbleed", "BEAST", "LUCKY13"] {
+            for id in ["TLS1_2", "heartbleed", "ROBOT", "BEAST", "LUCKY13"] {
                 #expect(own.contains { $0.id == id }, "testssl.sh ran \(id) on \(run.service.name): \(run.testssl.output.suffix(2000))")
             }
             let sslyzeJSON = try Data(contentsOf: URL(fileURLWithPath: instance.fixtures.path("sslyze-\(run.service.name).json")))
