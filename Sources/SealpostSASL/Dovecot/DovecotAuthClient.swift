@@ -242,8 +242,10 @@ actor DovecotAuthClient {
             return
         }
         guard case .connecting(var handshake) = state, handshake.id == id else {
+            // Shut down or timed out while connecting. executeThenClose, not channel.close: NIO
+            // traps when an NIOAsyncChannel's writer is dropped unfinished.
             deadline.cancel()
-            channel.channel.close(promise: nil)
+            try? await channel.executeThenClose { _, _ in }
             return
         }
         handshake.channel = channel.channel

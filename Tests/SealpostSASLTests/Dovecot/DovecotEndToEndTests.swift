@@ -234,6 +234,24 @@ import Testing
         #expect(log.messages.contains("warning: SASL: Dovecot auth socket '\(path)' sent no handshake within 0.3s"))
     }
 
+    /// A connection that completes after the wait for it ended (shut down, or the handshake
+    /// timed out) is closed, not dropped: NIO traps on an NIOAsyncChannel dropped unclosed. The
+    /// interleaving is up to the scheduler, hence the many rounds at varied delays.
+    @Test func connectionCompletingAfterShutdownIsClosed() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/silent"
+        let listener = try ScriptedAuthServer(path: path, script: .silent)
+        defer { listener.stop() }
+        let log = RecordingLog()
+        for round in 0..<60 {
+            let backEnd = DovecotBackEnd(endpoint: .unix(path: path), timeout: .milliseconds(round % 3 + 1), logger: log.logger)
+            let request = Task { try? await backEnd.availableMechanisms() }
+            try await Task.sleep(for: .microseconds(100 * (round % 7)))
+            await backEnd.shutdown()
+            #expect(await request.value == nil)
+        }
+    }
+
     @Test func serverHangingUpMidRequest() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path + "/hangup"
