@@ -66,6 +66,14 @@ final class SMTPClientHandler: ChannelInboundHandler, @unchecked Sendable {
         if context.channel.isActive { perform(machine.connected(), context: context) }
     }
 
+    /// Lets go of the context kept for ``begin`` and ``quit``: the context holds this handler, and
+    /// kept after the channel closed the pair (and the connection's TLS state) would never be freed.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        timer?.cancel()
+        timer = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         perform(machine.connected(), context: context)
         context.fireChannelActive()
