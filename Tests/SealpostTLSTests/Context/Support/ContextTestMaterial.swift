@@ -130,7 +130,10 @@ final class LineCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [String] = []
 
-    lazy var sink = TLSLogSink { [self] line in
+    // Weak: the collector keeps the sink, so a strong capture made a cycle that never freed either
+    // (LeakSanitizer); a context may keep the sink beyond the collector, whose lines then go nowhere.
+    lazy var sink = TLSLogSink { [weak self] line in
+        guard let self else { return }
         lock.lock()
         collected.append(line)
         lock.unlock()
