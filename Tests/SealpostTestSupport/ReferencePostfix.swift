@@ -49,7 +49,7 @@ public final class ReferencePostfix: @unchecked Sendable {
         }
         chown(base + "/data", Self.uid("postfix"), Self.gid("postfix"))
         chown(base + "/mail", 65534, 65534)
-        try """
+        let standard = """
             compatibility_level = 3.7
             myhostname = reference.example.test
             mydomain = example.test
@@ -72,9 +72,8 @@ public final class ReferencePostfix: @unchecked Sendable {
             smtpd_tls_chain_files = \(hierarchy.leafKey), \(hierarchy.fullchain)
             smtpd_tls_received_header = yes
             smtpd_tls_loglevel = 1
-            \(mainExtra)
-
-            """.write(toFile: base + "/etc/main.cf", atomically: false, encoding: .utf8)
+            """
+        try Self.mainCF(standard, overriddenBy: mainExtra).write(toFile: base + "/etc/main.cf", atomically: false, encoding: .utf8)
         let proto = manager.fileExists(atPath: "/etc/postfix/master.cf.proto") ? "/etc/postfix/master.cf.proto" : "/usr/share/postfix/master.cf.dist"
         var master = ""
         for var line in try String(contentsOfFile: proto, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
@@ -87,6 +86,30 @@ public final class ReferencePostfix: @unchecked Sendable {
         }
         master += "127.0.0.1:\(wrapperPort) inet n - n - - smtpd\n  -o smtpd_tls_wrappermode=yes\n"
         try master.write(toFile: base + "/etc/master.cf", atomically: false, encoding: .utf8)
+    }
+
+    /// The standard main.cf with `extra`'s parameters in place of the standard ones of the same
+    /// name. A name given twice makes every Postfix process warn "overriding earlier entry" at
+    /// start, postlogd too, through its own socket before it reads it: with more warnings queued
+    /// than `net.unix.max_dgram_qlen` (10) it blocks for ever, and every process that logs with it.
+    static func mainCF(_ standard: String, overriddenBy extra: String) -> String {
+        func name(_ line: Substring) -> Substring? {
+            guard let first = line.first, !first.isWhitespace, first != "#", let equals = line.firstIndex(of: "=") else { return nil }
+            return line[..<equals].trimmingCharacters(in: .whitespaces)[...]
+        }
+        let extraLines = extra.split(separator: "\n", omittingEmptySubsequences: false)
+        let overridden = Set(extraLines.compactMap(name))
+        var kept: [Substring] = []
+        var droppingContinuation = false
+        for line in standard.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let lineName = name(line) {
+                droppingContinuation = overridden.contains(lineName)
+            } else if !(line.first?.isWhitespace ?? false) {
+                droppingContinuation = false
+            }
+            if !droppingContinuation { kept.append(line) }
+        }
+        return (kept + extraLines).joined(separator: "\n") + "\n"
     }
 
     private func start() throws {
