@@ -21,3 +21,29 @@ public func eventually(timeout: Double = 20, _ condition: () throws -> Bool) asy
     }
     return try condition()
 }
+
+/// Runs blocking `work` (a child process to wait for, a long poll) on a thread of its own and
+/// awaits it, so that the test does not hold one of Swift's cooperative threads meanwhile: on a
+/// 2-CPU machine two tests blocking for minutes leave no thread for the async tests, whose
+/// services then miss their deadlines. `work` must not record issues (`#expect` belongs to the
+/// test's task): return what to check instead.
+public func offCooperativePool<T>(_ work: @escaping () throws -> T) async throws -> T {
+    let job = UncheckedBox(work)
+    let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UncheckedBox<T>, any Error>) in
+        let thread = Thread {
+            do {
+                continuation.resume(returning: UncheckedBox(try job.value()))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        thread.start()
+    }
+    return result.value
+}
+
+/// A value handed to another thread by a caller that waits for that thread to finish with it.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

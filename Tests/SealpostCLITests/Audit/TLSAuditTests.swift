@@ -29,11 +29,11 @@ struct TLSAuditTests {
     ]
 
     @Test("the seed's TLS settings: nothing vulnerable but BEAST and LUCKY13 where TLS 1.0 and CBC suites are allowed")
-    func seedConfiguration() throws {
+    func seedConfiguration() async throws {
         let instance = try MailInstance(mainExtra: try Self.seedTLSSettings())
         try Self.prepare(instance)
         try instance.start()
-        guard let findings = try Self.audit(instance)?.findings else { return }
+        guard let findings = try await Self.audit(instance)?.findings else { return }
         print(findings.summaryTable(title: "TLS audit, seed configuration", permitted: Self.seedPermitted))
         let unexpected = findings.vulnerabilities(permitted: Self.seedPermitted)
         #expect(unexpected.isEmpty, "\(unexpected.map { "\($0.service) \($0.scanner) \($0.id) \($0.severity): \($0.detail)" })")
@@ -43,7 +43,7 @@ struct TLSAuditTests {
     }
 
     @Test("a strict configuration (TLS 1.2 and newer, AEAD suites only): nothing vulnerable at all")
-    func strictConfiguration() throws {
+    func strictConfiguration() async throws {
         let instance = try MailInstance(mainExtra: """
             smtpd_tls_dh1024_param_file = PLACEHOLDER
             smtpd_tls_protocols = >=TLSv1.2
@@ -55,7 +55,7 @@ struct TLSAuditTests {
             """)
         try Self.prepare(instance)
         try instance.start()
-        guard let (findings, acceptedSuites) = try Self.audit(instance) else { return }
+        guard let (findings, acceptedSuites) = try await Self.audit(instance) else { return }
         print(findings.summaryTable(title: "TLS audit, strict configuration", permitted: []))
         let unexpected = findings.vulnerabilities(permitted: [])
         #expect(unexpected.isEmpty, "\(unexpected.map { "\($0.service) \($0.scanner) \($0.id) \($0.severity): \($0.detail)" })")
@@ -134,7 +134,7 @@ extension TLSAuditTests {
     /// Runs both scanners against the three services at once and returns every finding and the
     /// cipher suites sslyze saw accepted per service; nil (with a recorded failure naming the
     /// package) when a scanner is missing.
-    static func audit(_ instance: MailInstance) throws -> (findings: [AuditFinding], acceptedSuites: [String: [String]])? {
+    static func audit(_ instance: MailInstance) async throws -> (findings: [AuditFinding], acceptedSuites: [String: [String]])? {
         let testssl = TestSSL.locate()
         let sslyze = SSLyze.locate()
         guard let testssl, let sslyze else { return nil }
@@ -158,8 +158,8 @@ extension TLSAuditTests {
         var acceptedSuites: [String: [String]] = [:]
         for run in runs {
             let timeout: Double = depth == .full ? 3600 : 600
-            if run.testssl.wait(timeout: timeout) == nil { Issue.record("testssl.sh on \(run.service.name) did not finish in \(Int(timeout)) s") }
-            if run.sslyze.wait(timeout: timeout) == nil { Issue.record("sslyze on \(run.service.name) did not finish in \(Int(timeout)) s") }
+            if try await offCooperativePool({ run.testssl.wait(timeout: timeout) }) == nil { Issue.record("testssl.sh on \(run.service.name) did not finish in \(Int(timeout)) s") }
+            if try await offCooperativePool({ run.sslyze.wait(timeout: timeout) }) == nil { Issue.record("sslyze on \(run.service.name) did not finish in \(Int(timeout)) s") }
             let testsslJSON = try Data(contentsOf: URL(fileURLWithPath: instance.fixtures.path("testssl-\(run.service.name).json")))
             let own = try TestSSL.findings(json: testsslJSON, service: run.service.name)
             // A scan that never reached the server would find nothing wrong: require the core checks.

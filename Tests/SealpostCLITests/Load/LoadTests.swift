@@ -107,7 +107,7 @@ struct LoadTests {
     }
 
     @Test("no errors, every message delivered, memory bounded, no descriptor leaked")
-    func sustainedMixedLoad() throws {
+    func sustainedMixedLoad() async throws {
         let (sessions, seconds) = (Self.sessions, Self.seconds)
         let openFiles = Self.raiseOpenFileLimit()
         try #require(openFiles > rlim_t(sessions * 3 + 200), "the open-file limit (\(openFiles)) is too low for \(sessions) sessions: raise ulimit -n")
@@ -117,21 +117,26 @@ struct LoadTests {
 
         // A warm-up session of each kind first, so that what Sealpost opens once (the TLS context,
         // Maildir, the queue's directories) is in the baseline.
-        let (_, warmUpTokens) = try Self.runLoad(instance, pid: pid, sessions: 3, seconds: 2, prefix: "warmup")
-        #expect(waitUntil(timeout: 60) { Self.queueIsEmpty(instance) })
+        let (_, warmUpTokens) = try await offCooperativePool { try Self.runLoad(instance, pid: pid, sessions: 3, seconds: 2, prefix: "warmup") }
+        #expect(try await offCooperativePool { waitUntil(timeout: 60) { Self.queueIsEmpty(instance) } })
         let baselineDescriptors = Self.openDescriptors(pid)
 
-        let (report, acknowledged) = try Self.runLoad(instance, pid: pid, sessions: sessions, seconds: seconds, prefix: "load")
+        let (report, acknowledged) = try await offCooperativePool {
+            try Self.runLoad(instance, pid: pid, sessions: sessions, seconds: seconds, prefix: "load")
+        }
         let drainStart = Date()
-        let drained = Self.waitForDrain(instance)
+        let drained = try await offCooperativePool { Self.waitForDrain(instance) }
         let drainSeconds = Int(Date().timeIntervalSince(drainStart))
         #expect(drained, "the queue drains after the load")
 
         // Connections closed by the clients are released once Sealpost has seen the EOF.
-        var finalDescriptors = Self.openDescriptors(pid)
-        _ = waitUntil(timeout: 30) {
-            finalDescriptors = Self.openDescriptors(pid)
-            return finalDescriptors <= baselineDescriptors
+        let finalDescriptors = try await offCooperativePool {
+            var count = Self.openDescriptors(pid)
+            _ = waitUntil(timeout: 30) {
+                count = Self.openDescriptors(pid)
+                return count <= baselineDescriptors
+            }
+            return count
         }
 
         let delivered = Self.deliveredTokens(instance)
