@@ -47,3 +47,7 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// Whether this test process runs under AddressSanitizer (`Scripts/sanitize address` sets
+/// ASAN_OPTIONS): its quarantine and shadow memory make resident-size checks meaningless there.
+public let underAddressSanitizer = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil

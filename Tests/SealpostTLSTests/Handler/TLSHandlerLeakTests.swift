@@ -27,7 +27,8 @@ struct TLSHandlerLeakTests {
         pair.loop.run()
     }
 
-    @Test("2000 in-memory TLS sessions leave the resident size flat")
+    @Test("2000 in-memory TLS sessions leave the resident size flat",
+        .disabled(if: underAddressSanitizer, "resident size under AddressSanitizer's quarantine says nothing; LeakSanitizer checks these runs"))
     func sessionsDoNotLeak() throws {
         guard let shared = try SharedContexts.get() else { return }
         let sessions = ProcessInfo.processInfo.environment["SEALPOST_LEAK_CYCLES"].flatMap(Int.init) ?? 2000
