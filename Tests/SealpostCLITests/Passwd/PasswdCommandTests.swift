@@ -232,16 +232,7 @@ import Testing
     }
 
     func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, standardOutput: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let (status, output) = try PeerProgram.run(executable, arguments)
+        return (status, output)
     }
 }
