@@ -94,27 +94,7 @@ final class SMTPServerSession {
             return
         }
 
-        if settings.wrapperMode {
-            guard await awaitWrapperHandshake() else { return }
-        }
-
-        let connectVerdict = await service.policy.checkConnect(&policySession)
-        record(connectVerdict)
-        if connectVerdict.hangUp { return }
-        if let reply = connectVerdict.reply {
-            // Postfix greets, then refuses every command but QUIT with the access-denied reply.
-            accessDenied = "503 5.7.0 Error: access denied for \(policySession.client.name)[\(address)]"
-            _ = reply
-        }
-        // A client that talks before the greeting is pipelining without permission.
-        if !input.readableBytesView.isEmpty || hasPendingInput() {
-            noteImproperPipelining(after: "CONNECT")
-            if settings.forbidUnauthorizedPipelining {
-                await send("554 5.5.0 Error: SMTP protocol synchronization")
-                return
-            }
-        }
-        await send("220 \(settings.banner)")
+        guard await inChildTask({ await $0.greet() }) else { return }
 
         while !Task.isCancelled {
             if errorCount >= settings.hardErrorLimit {
@@ -128,18 +108,67 @@ final class SMTPServerSession {
                 // Postfix keeps the first line_length_limit octets and handles them as the command;
                 // when even the excess is too long it stops reading the client.
                 log.warning("\(clientLabel): request longer than \(settings.limits.lineLengthLimit): \(preview(overlong.prefix))")
-                let handled = await handle(line: SMTPLine(bytes: overlong.prefix))
+                let handled = await inChildTask { await $0.handle(line: SMTPLine(bytes: overlong.prefix)) }
                 if !handled || overlong.inputStopped {
                     await flush()
                     return
                 }
             case .line(let text):
-                guard await handle(line: text) else {
+                guard await inChildTask({ await $0.handle(line: text) }) else {
                     await flush()
                     return
                 }
             }
         }
+    }
+
+    /// The start of the session up to the greeting: the wrapper-mode handshake, the connect
+    /// restrictions, the pre-greeting pipelining check, the 220. False ends the session.
+    func greet() async -> Bool {
+        if settings.wrapperMode {
+            guard await awaitWrapperHandshake() else { return false }
+        }
+
+        let connectVerdict = await service.policy.checkConnect(&policySession)
+        record(connectVerdict)
+        if connectVerdict.hangUp { return false }
+        if connectVerdict.reply != nil {
+            // Postfix greets, then refuses every command but QUIT with the access-denied reply.
+            accessDenied = "503 5.7.0 Error: access denied for \(policySession.client.name)[\(policySession.client.address)]"
+        }
+        // A client that talks before the greeting is pipelining without permission.
+        if !input.readableBytesView.isEmpty || hasPendingInput() {
+            noteImproperPipelining(after: "CONNECT")
+            if settings.forbidUnauthorizedPipelining {
+                await send("554 5.5.0 Error: SMTP protocol synchronization")
+                return false
+            }
+        }
+        await send("220 \(settings.banner)")
+        return true
+    }
+
+    /// Runs `body` in a child task and waits for it.
+    ///
+    /// A task keeps the largest async stack it ever needed until it ends, and a session spends
+    /// most of its life idle between commands: handling a command in the session's own task would
+    /// keep that command's deepest stack (EHLO with its policy checks, STARTTLS, DATA) allocated
+    /// for as long as the client stays connected. A child task's stack is freed when it returns,
+    /// so an idle session holds only the stack that reading needs. The child runs on the same
+    /// event loop (it inherits the executor preference) while this task waits for it: the
+    /// session is never used by two tasks at once.
+    func inChildTask<Result: Sendable>(_ body: @escaping @Sendable (SMTPServerSession) async -> Result) async -> Result {
+        let session = UncheckedSession(self)
+        return await withTaskGroup(of: Result.self) { group in
+            group.addTask { await body(session.session) }
+            return await group.next()!
+        }
+    }
+
+    /// The session, handed to its own child task while the session's task waits for it.
+    private struct UncheckedSession: @unchecked Sendable {
+        let session: SMTPServerSession
+        init(_ session: SMTPServerSession) { self.session = session }
     }
 
     /// Wrapper mode (smtps): TLS from the first byte; nothing is said before the handshake.
