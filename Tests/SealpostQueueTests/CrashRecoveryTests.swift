@@ -214,6 +214,70 @@ struct CrashRecoveryTests {
         #expect(queue.names(in: .active).isEmpty)
     }
 
+    @Test("results that finish a message remove it without a sync; results that leave work or owe a notice are synced and keep it")
+    func recordRemovingIfDone() async throws {
+        let fileSystem = RecordingFileSystem()
+        let queue = try TestQueue(fileSystem: fileSystem)
+        var wantsNotice = sampleEnvelope(recipients: 2)
+        wantsNotice.recipients[1].notify = [.success]
+        let noticeID = try await queue.enqueue(wantsNotice)
+        let plainID = try await queue.enqueue(sampleEnvelope(recipients: 1))
+        let calls = TestLocked<[RecordingFileSystem.Call]>([])
+        fileSystem.inject { call, _ in
+            calls.withLock { $0.append(call) }
+            return nil
+        }
+        func delivered(_ index: Int) -> DeliveryOutcome {
+            DeliveryOutcome(recipients: [index], result: .delivered(.delivered), dsnStatus: "2.0.0", reason: "delivered to maildir")
+        }
+        func synced() -> Bool { calls.withLock { calls in defer { calls = [] }; return calls.contains(.dataSync) } }
+
+        let message = try queue.store.open(noticeID)
+        let deferral = DeliveryOutcome(
+            recipients: [0], result: .deferred(until: QueueTimestamp.now().adding(seconds: 300)), dsnStatus: "4.4.1", reason: "later")
+        #expect(try await message.recordRemovingIfDone([deferral]) == false)
+        #expect(synced())
+        // Complete, but recipient 1 asked for a success notice: the record is synced, the message stays.
+        #expect(try await message.recordRemovingIfDone([delivered(0), delivered(1)]) == false)
+        #expect(synced())
+        #expect(message.snapshot.dueNotices == [.success: [1]])
+        message.close()
+
+        let plain = try queue.store.open(plainID)
+        #expect(try await plain.recordRemovingIfDone([delivered(0)]) == true)
+        #expect(calls.withLock { $0 }.contains(.remove))
+        let syncs: Set<RecordingFileSystem.Call> = [.dataSync, .directorySync, .fileSystemSync]
+        #expect(calls.withLock { $0 }.allSatisfy { !syncs.contains($0) })
+        #expect(queue.names(in: .active) == [noticeID.text])
+        #expect(throws: QueueError.self) { try plain.content() }
+        fileSystem.inject(nil)
+    }
+
+    @Test("a crash that loses the unsynced removal finds the message complete, or delivers it again; never loses it")
+    func unsyncedRemovalAcrossCrash() async throws {
+        let fileSystem = RecordingFileSystem()
+        let queue = try TestQueue(fileSystem: fileSystem)
+        let id = try await queue.enqueue(sampleEnvelope(recipients: 1))
+        let imageDirectory = try TemporaryDirectory()
+        let images = CrashImages(source: queue.directory, root: imageDirectory.path)
+        fileSystem.inject { call, _ in
+            if call == .write || call == .remove { images.take(before: call) }
+            return nil
+        }
+        let message = try queue.store.open(id)
+        let done = DeliveryOutcome(recipients: [0], result: .delivered(.delivered), dsnStatus: "2.0.0", reason: "ok")
+        #expect(try await message.recordRemovingIfDone([done]) == true)
+        fileSystem.inject(nil)
+        #expect(images.images.map(\.call) == [.write, .remove])
+        for (image, expectedStatus) in zip(images.images, [RecipientStatus.pending, .delivered]) {
+            let store = try QueueStore(configuration: QueueConfiguration(directory: image.path), fileSystem: unsynced, logger: quietLogger)
+            _ = try store.recover()
+            let found = try store.open(id)
+            #expect(found.recipients[0].status == expectedStatus, "image before \(image.call)")
+            found.close()
+        }
+    }
+
     @Test("moving between queues, hold and release, and compaction keep the state")
     func movesAndCompaction() async throws {
         let queue = try TestQueue(compactionThreshold: 2000)

@@ -490,14 +490,20 @@ public actor QueueManager {
                     reason: result.text, remoteMTA: result.remoteMTA))
             logDelivery(message, logged, result: result, now: now, queueEntered: attempt.started)
         }
+        let removed: Bool
         do {
-            try await message.record(outcomes)
+            // A message this attempt finished is removed at once, without syncing the record.
+            removed = try await message.recordRemovingIfDone(outcomes)
         } catch {
             log.warning("\(id): cannot record delivery results: \(error); the message stays queued")
             schedule(id, at: now.adding(seconds: Int64(settings.minimalBackoff)))
             return
         }
         if expiredAny { log.info("\(id): from=<\(message.envelope.sender)>, status=expired, returned to sender") }
+        if removed {
+            log.info("\(id): removed")
+            return
+        }
 
         do {
             try await sendDelayWarningIfDue(message, age: age)

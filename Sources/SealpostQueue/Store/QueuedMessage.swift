@@ -9,7 +9,8 @@ import Glibc
 ///
 /// Results are appended to a journal at the end of the message file, never written in place.
 /// `record(_:)` writes all its entries with one write(2) at the end of the last valid record and
-/// returns only after fdatasync, so a result the caller saw recorded is on disk. Each record
+/// returns only after fdatasync, so a result the caller saw recorded is on disk (the one
+/// exception, `recordRemovingIfDone(_:)`, removes the message instead). Each record
 /// carries its length and a CRC-32C; a crash during an append leaves at most one incomplete or
 /// damaged record at the very end, which the next reader ignores and `open` cuts off before
 /// appending again — that append was never confirmed, so the recipients it covered are tried
@@ -90,8 +91,37 @@ public final class QueuedMessage: Sendable {
         try await append([.notified(kinds, recipients: recipients, time: time)])
     }
 
+    /// Records delivery results and, when they end the message's life — every recipient
+    /// delivered or bounced and no notice owed — removes the message and returns true, without
+    /// waiting for the disk: neither the record nor the removal is synced (Postfix's qmgr does
+    /// not sync its removals either). A crash before they reach the disk finds the message again,
+    /// either with the record (complete: retired at start-up, not delivered again) or without it
+    /// (delivered again: a duplicate, never a loss, as the deliveries themselves were synced
+    /// before they were reported). Otherwise the record is synced as `record(_:)` does, and the
+    /// result is false.
+    public func recordRemovingIfDone(_ outcomes: [DeliveryOutcome]) async throws(QueueError) -> Bool {
+        let entries = outcomes.map { JournalEntry.outcome($0) }
+        guard !entries.isEmpty else { return false }
+        let descriptor = try write(entries, keepingDescriptor: false)
+        if let descriptor {
+            try await synchronize(descriptor)
+            return false
+        }
+        try removeFile()
+        return true
+    }
+
     private func append(_ entries: [JournalEntry]) async throws(QueueError) {
         guard !entries.isEmpty else { return }
+        if let descriptor = try write(entries, keepingDescriptor: true) {
+            try await synchronize(descriptor)
+        }
+    }
+
+    /// Writes the entries at the end of the journal and applies them. Returns a descriptor to
+    /// sync — unless `keepingDescriptor` is false and the message is now done (complete, no
+    /// notice owed), which returns nil: the caller removes the message instead of syncing.
+    private func write(_ entries: [JournalEntry], keepingDescriptor: Bool) throws(QueueError) -> Int32? {
         let valid = envelope.recipients.indices
         for entry in entries {
             let indexes: [Int]
@@ -107,22 +137,36 @@ public final class QueuedMessage: Sendable {
         var writer = ByteWriter(capacity: 256)
         for entry in entries { entry.encode(into: &writer) }
         let bytes = writer.bytes
-        let descriptor = try state.withLock { state throws(QueueError) -> Int32 in
+        return try state.withLock { state throws(QueueError) -> Int32? in
             try checkUsable(state)
-            let copy: Int32
+            // Applied in file order, so memory folds exactly as a later reader will.
+            var recipients = state.recipients
+            for entry in entries { try? entry.apply(to: &recipients) }
+            let done = !keepingDescriptor && isDone(recipients, queue: state.queue)
+            var copy: Int32?
             do throws(SystemCallError) {
                 try store.fileSystem.write(state.descriptor, bytes, at: state.journalEnd)
-                copy = try store.fileSystem.duplicate(state.descriptor)
+                if !done { copy = try store.fileSystem.duplicate(state.descriptor) }
             } catch {
                 // Whatever part was written is an incomplete record; cut it off again.
                 try? store.fileSystem.truncate(state.descriptor, to: state.journalEnd)
                 throw QueueError(error, while: "append to state journal of \(id)")
             }
             state.journalEnd += Int64(bytes.count)
-            // Applied now, in file order, so memory folds exactly as a later reader will.
-            for entry in entries { try? entry.apply(to: &state.recipients) }
+            state.recipients = recipients
             return copy
         }
+    }
+
+    /// Every recipient delivered or bounced, and no notice owed.
+    private func isDone(_ recipients: [RecipientState], queue: QueueName) -> Bool {
+        let snapshot = MessageSnapshot(
+            id: id, queue: queue, envelope: envelope, arrival: arrival, contentLength: contentLength,
+            recipients: recipients)
+        return snapshot.isComplete && snapshot.dueNotices.isEmpty
+    }
+
+    private func synchronize(_ descriptor: Int32) async throws(QueueError) {
         let result = await store.coordinator.synchronize(descriptor: descriptor)
         store.fileSystem.close(descriptor)
         if case .failure(let failure) = result {
@@ -179,6 +223,14 @@ public final class QueuedMessage: Sendable {
 
     /// Removes the message from the queue and closes the handle.
     public func remove() async throws(QueueError) {
+        let queue = try removeFile()
+        if case .failure(let failure) = await store.coordinator.synchronizeDirectories([queue]) { throw failure }
+    }
+
+    /// Unlinks the file and closes the handle, without syncing the directory; returns the queue
+    /// it was in.
+    @discardableResult
+    private func removeFile() throws(QueueError) -> QueueName {
         let queue = try state.withLock { state throws(QueueError) -> QueueName in
             guard !state.closed else { throw QueueError(.invalidUse, "\(id): handle closed") }
             do throws(SystemCallError) {
@@ -191,7 +243,7 @@ public final class QueuedMessage: Sendable {
             return state.queue
         }
         store.release(id)
-        if case .failure(let failure) = await store.coordinator.synchronizeDirectories([queue]) { throw failure }
+        return queue
     }
 
     /// The hook for the end of a message's life: when every recipient is delivered or bounced,
