@@ -245,10 +245,11 @@ struct CrashRecoveryTests {
 
         let plain = try queue.store.open(plainID)
         #expect(try await plain.recordRemovingIfDone([delivered(0)]) == true)
-        #expect(calls.withLock { $0 }.contains(.remove))
+        #expect(calls.withLock { $0 }.contains(.rename))  // into incoming, a spare file
         let syncs: Set<RecordingFileSystem.Call> = [.dataSync, .directorySync, .fileSystemSync]
         #expect(calls.withLock { $0 }.allSatisfy { !syncs.contains($0) })
         #expect(queue.names(in: .active) == [noticeID.text])
+        #expect(queue.names(in: .incoming).count == 1 && queue.names(in: .incoming)[0].hasPrefix("spare."))
         #expect(throws: QueueError.self) { try plain.content() }
         fileSystem.inject(nil)
     }
@@ -261,14 +262,14 @@ struct CrashRecoveryTests {
         let imageDirectory = try TemporaryDirectory()
         let images = CrashImages(source: queue.directory, root: imageDirectory.path)
         fileSystem.inject { call, _ in
-            if call == .write || call == .remove { images.take(before: call) }
+            if call == .write || call == .rename { images.take(before: call) }
             return nil
         }
         let message = try queue.store.open(id)
         let done = DeliveryOutcome(recipients: [0], result: .delivered(.delivered), dsnStatus: "2.0.0", reason: "ok")
         #expect(try await message.recordRemovingIfDone([done]) == true)
         fileSystem.inject(nil)
-        #expect(images.images.map(\.call) == [.write, .remove])
+        #expect(images.images.map(\.call) == [.write, .rename])
         for (image, expectedStatus) in zip(images.images, [RecipientStatus.pending, .delivered]) {
             let store = try QueueStore(configuration: QueueConfiguration(directory: image.path), fileSystem: unsynced, logger: quietLogger)
             _ = try store.recover()

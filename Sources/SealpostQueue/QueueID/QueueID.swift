@@ -8,8 +8,9 @@
 /// - the separator `z`;
 /// - the file's inode number in base 51 (an alphabet without `z`, so the last `z` is the separator).
 ///
-/// No two files that exist at the same time share an inode, and a new file cannot reuse the
-/// creation time of an old one unless the clock went back, so IDs are unique across restarts.
+/// No two files that exist at the same time share an inode, and a new message cannot reuse the
+/// creation time of an old one unless the clock went back — also when it takes over the old
+/// one's file (`SpareFiles`) — so IDs are unique across restarts.
 /// Until the year 2594 the seconds take six characters, so IDs sort as strings in creation order;
 /// `Comparable` compares time first, then inode, at any length.
 public struct QueueID: Sendable, Hashable, Comparable, CustomStringConvertible, LosslessStringConvertible {

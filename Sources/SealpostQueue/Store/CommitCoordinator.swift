@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Makes files durable, sharing the expensive syncs between everyone who is waiting.
 ///
@@ -37,6 +38,8 @@ final class CommitCoordinator: Sendable {
 
     private struct Job: Sendable {
         var descriptor: Int32?
+        /// fsync instead of fdatasync: the file's size shrank (a reused spare file).
+        var wholeFile = false
         var move: Move?
         var directories: [QueueName]
         var continuation: CheckedContinuation<Result<Void, QueueError>, Never>
@@ -70,6 +73,10 @@ final class CommitCoordinator: Sendable {
     /// Held across directory fsyncs, for the same reason.
     private let directorySync = Locked(Health())
     private let counters = Locked(Statistics())
+    /// Counts syncs of `active` as they start (`activeEpoch`).
+    private let activeSyncStarts = Atomic<UInt64>(0)
+    /// The start count of the last completed sync of `active` (`activeSyncedThrough`).
+    private let activeSyncCompleted = Atomic<UInt64>(0)
     /// Threads that run batches: a few batches may be in flight at once, so that the next one
     /// is syncing its files while the last one waits for its directory sync. With `individual`,
     /// one per concurrent commit (as Postfix's separate cleanup processes each sync on their own).
@@ -100,10 +107,17 @@ final class CommitCoordinator: Sendable {
 
     var statistics: Statistics { counters.withLock { $0 } }
 
-    /// Makes a new message durable and moves it into its queue.
-    func commit(descriptor: Int32, move: Move) async -> Result<Void, QueueError> {
-        await submit(descriptor: descriptor, move: move, directories: [])
+    /// Makes a new message durable and moves it into its queue; `wholeFile` syncs the file's
+    /// metadata too (fsync), for a file whose size shrank.
+    func commit(descriptor: Int32, move: Move, wholeFile: Bool = false) async -> Result<Void, QueueError> {
+        await submit(descriptor: descriptor, move: move, directories: [], wholeFile: wholeFile)
     }
+
+    /// How many syncs of `active` have started; read after renaming a file out of `active`.
+    var activeEpoch: UInt64 { activeSyncStarts.load(ordering: .acquiring) }
+
+    /// Renames out of `active` done before `activeEpoch` returned a value below this are durable.
+    var activeSyncedThrough: UInt64 { activeSyncCompleted.load(ordering: .acquiring) }
 
     /// Makes a file's data durable (after a journal append).
     func synchronize(descriptor: Int32) async -> Result<Void, QueueError> {
@@ -115,9 +129,13 @@ final class CommitCoordinator: Sendable {
         await submit(descriptor: nil, move: nil, directories: queues)
     }
 
-    private func submit(descriptor: Int32?, move: Move?, directories: [QueueName]) async -> Result<Void, QueueError> {
+    private func submit(
+        descriptor: Int32?, move: Move?, directories: [QueueName], wholeFile: Bool = false
+    ) async -> Result<Void, QueueError> {
         await withCheckedContinuation { continuation in
-            let job = Job(descriptor: descriptor, move: move, directories: directories, continuation: continuation)
+            let job = Job(
+                descriptor: descriptor, wholeFile: wholeFile, move: move, directories: directories,
+                continuation: continuation)
             if durability == .individual {
                 lanes.submit { self.run([job]) }
                 return
@@ -174,7 +192,7 @@ final class CommitCoordinator: Sendable {
                 parallel?.runAll(files.map { index in
                     { [fileSystem] in
                         do throws(SystemCallError) {
-                            try fileSystem.synchronizeData(batch[index].descriptor!)
+                            try Self.synchronize(batch[index], fileSystem)
                         } catch {
                             let failure = QueueError(error, while: "sync queue file")
                             results.withLock { $0[index] = failure }
@@ -184,7 +202,7 @@ final class CommitCoordinator: Sendable {
                 if parallel == nil {
                     for index in files {
                         do {
-                            try fileSystem.synchronizeData(batch[index].descriptor!)
+                            try Self.synchronize(batch[index], fileSystem)
                         } catch {
                             failures[index] = QueueError(error, while: "sync queue file")
                         }
@@ -232,6 +250,14 @@ final class CommitCoordinator: Sendable {
         }
     }
 
+    private static func synchronize(_ job: Job, _ fileSystem: any QueueFileSystem) throws(SystemCallError) {
+        if job.wholeFile {
+            try fileSystem.synchronize(job.descriptor!)
+        } else {
+            try fileSystem.synchronizeData(job.descriptor!)
+        }
+    }
+
     private enum FileSystemSyncResult {
         case synced
         case failed(QueueError)
@@ -257,8 +283,11 @@ final class CommitCoordinator: Sendable {
     private func synchronizeDirectory(_ queue: QueueName) -> QueueError? {
         directorySync.withLock { health -> QueueError? in
             if let failure = health.directoryFailure { return failure }
+            // Directory syncs are serialized by this lock, so the completed count only grows.
+            let start = queue == .active ? activeSyncStarts.add(1, ordering: .acquiringAndReleasing).newValue : 0
             do throws(SystemCallError) {
                 try fileSystem.synchronize(directories.descriptor(queue))
+                if queue == .active { activeSyncCompleted.store(start, ordering: .releasing) }
                 return nil
             } catch {
                 let failure = QueueError(

@@ -43,9 +43,16 @@ public final class MessageWriter: Sendable {
         var contentChecksum = CRC32C()
     }
 
-    init(id: QueueID, temporaryName: String, descriptor: Int32, envelope: QueueEnvelope, store: QueueStore) {
+    /// The file is a spare (`SpareFiles`): it is cut to the message's length before the commit.
+    let reusesFile: Bool
+
+    init(
+        id: QueueID, temporaryName: String, descriptor: Int32, envelope: QueueEnvelope, store: QueueStore,
+        reusesFile: Bool = false
+    ) {
         self.id = id
         self.temporaryName = temporaryName
+        self.reusesFile = reusesFile
         self.store = store
         state = Locked(State(descriptor: descriptor, envelope: envelope))
     }
@@ -158,6 +165,8 @@ public final class MessageWriter: Sendable {
                     try write(&state)
                     try store.fileSystem.write(state.descriptor, header, at: 0)
                 }
+                // A spare still holds its last message beyond this one's end.
+                if reusesFile { try store.fileSystem.truncate(state.descriptor, to: state.fileOffset) }
             } catch {
                 let failure = QueueError(error, while: "write queue file \(id)")
                 discard(&state, failure: failure)

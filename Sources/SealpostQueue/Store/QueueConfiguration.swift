@@ -37,11 +37,13 @@ public struct QueueConfiguration: Sendable, Hashable {
     public var contentChunkSize: Int
     /// Journal bytes after which `QueuedMessage.compactIfNeeded()` rewrites the file.
     public var journalCompactionThreshold: Int
+    /// Files of delivered messages kept for new ones (`SpareFiles`); 0 unlinks every one.
+    public var spareFiles: Int
 
     public init(
         directory: String, minimumFreeSpace: Int = 0, messageSizeLimit: Int = 10_240_000,
         durability: Durability = .recommended, contentChunkSize: Int = 64 * 1024,
-        journalCompactionThreshold: Int = 64 * 1024
+        journalCompactionThreshold: Int = 64 * 1024, spareFiles: Int = 64
     ) {
         self.directory = directory
         self.minimumFreeSpace = minimumFreeSpace
@@ -49,6 +51,7 @@ public struct QueueConfiguration: Sendable, Hashable {
         self.durability = durability
         self.contentChunkSize = max(1, min(contentChunkSize, RecordFraming.maximumPayload))
         self.journalCompactionThreshold = journalCompactionThreshold
+        self.spareFiles = max(0, spareFiles)
     }
 
     /// `queue_directory`, `queue_minfree` and `message_size_limit` of a service (the queue is

@@ -7,7 +7,8 @@ import Synchronization
 /// The durable on-disk queue under `queue_directory`.
 ///
 ///     queue_directory/
-///       incoming/   files being written, named pid.n, flock'd by their writer; never acknowledged
+///       incoming/   files being written, named pid.n, flock'd by their writer; never acknowledged;
+///                   and spare files for reuse, spare.pid.n, flock'd by their process (`SpareFiles`)
 ///       active/     committed messages ready for delivery now, named by queue ID
 ///       deferred/   messages waiting for their next attempt
 ///       hold/       messages put on hold
@@ -33,6 +34,8 @@ public final class QueueStore: Sendable {
     private let sequence = Atomic<UInt64>(0)
     /// Messages with an open handle in this process.
     private let openMessages = Locked<Set<QueueID>>([])
+    /// Files of delivered messages, for new ones.
+    let spares: SpareFiles
 
     /// Opens the queue, creating `queue_directory` and its queue directories (0700) when missing.
     public init(
@@ -45,6 +48,17 @@ public final class QueueStore: Sendable {
         directories = try QueueDirectories(path: configuration.directory, fileSystem: fileSystem)
         coordinator = CommitCoordinator(
             fileSystem: fileSystem, directories: directories, durability: configuration.durability, logger: logger)
+        spares = SpareFiles(capacity: configuration.spareFiles)
+    }
+
+    /// Removes the spare files (at shutdown; recovery removes them after a crash).
+    public func removeSpareFiles() {
+        spares.removeAll(fileSystem: fileSystem, incoming: directories.descriptor(.incoming))
+    }
+
+    /// A name in `incoming` for a spare file.
+    func makeSpareName() -> String {
+        "spare.\(getpid()).\(sequence.wrappingAdd(1, ordering: .relaxed).newValue)"
     }
 
     // MARK: - Accepting mail
@@ -64,6 +78,17 @@ public final class QueueStore: Sendable {
     /// Creates the queue file for a new message and assigns its queue ID.
     public func makeWriter(envelope: QueueEnvelope) throws(QueueError) -> MessageWriter {
         let incoming = directories.descriptor(.incoming)
+        while let spare = spares.take(syncedThrough: coordinator.activeSyncedThrough) {
+            do throws(SystemCallError) {
+                let status = try fileSystem.status(spare.descriptor)
+                return MessageWriter(
+                    id: Self.newID(inode: status.inode), temporaryName: spare.name, descriptor: spare.descriptor,
+                    envelope: envelope, store: self, reusesFile: true)
+            } catch {
+                try? fileSystem.remove(spare.name, in: incoming)
+                fileSystem.close(spare.descriptor)
+            }
+        }
         var attempts = 0
         while true {
             let number = sequence.wrappingAdd(1, ordering: .relaxed).newValue
@@ -82,16 +107,22 @@ public final class QueueStore: Sendable {
                 _ = try fileSystem.lock(descriptor, exclusive: true, nonBlocking: true)
                 let status = try fileSystem.status(descriptor)
                 if status.mode & 0o777 != 0o600 { try fileSystem.changeMode(descriptor, 0o600) }
-                let now = QueueTimestamp.now()
-                let id = QueueID(seconds: UInt64(now.seconds), microseconds: UInt32(now.microseconds), inode: status.inode)
                 return MessageWriter(
-                    id: id, temporaryName: temporaryName, descriptor: descriptor, envelope: envelope, store: self)
+                    id: Self.newID(inode: status.inode), temporaryName: temporaryName, descriptor: descriptor,
+                    envelope: envelope, store: self)
             } catch {
                 try? fileSystem.remove(temporaryName, in: incoming)
                 fileSystem.close(descriptor)
                 throw QueueError(error, while: "create queue file in \(directories.path)/incoming")
             }
         }
+    }
+
+    /// A queue ID from the time and the file's inode, as Postfix's long queue IDs: no two files
+    /// share an inode at once, and a reused inode comes with a later time.
+    private static func newID(inode: UInt64) -> QueueID {
+        let now = QueueTimestamp.now()
+        return QueueID(seconds: UInt64(now.seconds), microseconds: UInt32(now.microseconds), inode: inode)
     }
 
     /// Commits a message: writes what remains, syncs the file, moves it into `active` and syncs
@@ -103,7 +134,8 @@ public final class QueueStore: Sendable {
         let descriptor = try writer.prepareCommit()
         let result = await coordinator.commit(
             descriptor: descriptor,
-            move: .init(temporaryName: writer.temporaryName, queue: .active, name: writer.id.text))
+            move: .init(temporaryName: writer.temporaryName, queue: .active, name: writer.id.text),
+            wholeFile: writer.reusesFile)
         writer.finishCommit(result)
         if case .failure(let failure) = result {
             logger.warning("\(writer.id): queue file commit failed: \(failure.reason)")

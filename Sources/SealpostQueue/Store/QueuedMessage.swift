@@ -107,7 +107,7 @@ public final class QueuedMessage: Sendable {
             try await synchronize(descriptor)
             return false
         }
-        try removeFile()
+        try removeFile(keepingSpare: true)
         return true
     }
 
@@ -228,11 +228,16 @@ public final class QueuedMessage: Sendable {
     }
 
     /// Unlinks the file and closes the handle, without syncing the directory; returns the queue
-    /// it was in.
+    /// it was in. With `keepingSpare`, a file in `active` becomes a spare for a new message
+    /// (`SpareFiles`) while there is room: renamed into `incoming`, still open and locked.
     @discardableResult
-    private func removeFile() throws(QueueError) -> QueueName {
+    private func removeFile(keepingSpare: Bool = false) throws(QueueError) -> QueueName {
         let queue = try state.withLock { state throws(QueueError) -> QueueName in
             guard !state.closed else { throw QueueError(.invalidUse, "\(id): handle closed") }
+            if keepingSpare, state.queue == .active, store.spares.hasRoom, keepAsSpare(state.descriptor) {
+                state.closed = true
+                return state.queue
+            }
             do throws(SystemCallError) {
                 try store.fileSystem.remove(id.text, in: store.directories.descriptor(state.queue))
             } catch {
@@ -244,6 +249,24 @@ public final class QueuedMessage: Sendable {
         }
         store.release(id)
         return queue
+    }
+
+    /// Renames the file from `active` into `incoming` as a spare; false leaves it where it was.
+    private func keepAsSpare(_ descriptor: Int32) -> Bool {
+        let name = store.makeSpareName()
+        do throws(SystemCallError) {
+            try store.fileSystem.rename(
+                id.text, in: store.directories.descriptor(.active), to: name,
+                in: store.directories.descriptor(.incoming), replacing: false)
+        } catch {
+            return false
+        }
+        // Read after the rename: only a sync of `active` that starts later makes it durable.
+        let spare = SpareFiles.Spare(name: name, descriptor: descriptor, epoch: store.coordinator.activeEpoch)
+        if store.spares.offer(spare) { return true }
+        try? store.fileSystem.remove(name, in: store.directories.descriptor(.incoming))
+        store.fileSystem.close(descriptor)
+        return true
     }
 
     /// The hook for the end of a message's life: when every recipient is delivered or bounced,

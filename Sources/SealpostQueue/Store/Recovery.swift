@@ -60,8 +60,9 @@ public struct RecoveryReport: Sendable {
 extension QueueStore {
     /// Brings the queue to a consistent state at start-up, before sessions or the scheduler run:
     ///
-    /// - every file in `incoming` is removed: it was never acknowledged (unless another process
-    ///   holds its lock — `sealpost sendmail` writing right now);
+    /// - every file in `incoming` is removed: it was never acknowledged, or it is a spare file
+    ///   (`SpareFiles`) of a process that ended — unless another process holds its lock
+    ///   (`sealpost sendmail` writing right now, or a running instance's spare);
     /// - every file in `active`, `deferred` and `hold` is validated (header, envelope, the content's
     ///   end record; not the content itself, which delivery verifies as it reads) and reported for
     ///   the scheduler; a torn journal tail is cut off; a file that fails validation is moved to
@@ -85,7 +86,8 @@ extension QueueStore {
             }
             do {
                 try fileSystem.remove(name, in: incoming)
-                report.removedIncomplete += 1
+                // A spare file of a process that ended held a delivered message, not an unacknowledged one.
+                if !name.hasPrefix("spare.") { report.removedIncomplete += 1 }
             } catch {
                 logger.warning("remove incomplete queue file \(directories.path(.incoming, name)): \(error)")
                 report.unreadable.append("incoming/\(name)")

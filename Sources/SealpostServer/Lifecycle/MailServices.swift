@@ -137,6 +137,8 @@ public final class MailServices: Sendable {
         pickupTrigger.close()
         await queueManager.finish()
         transports.shutdown()
+        // Any spare made after this is removed by the next start's recovery.
+        queue.removeSpareFiles()
     }
 
     /// Builds new contexts from `configuration` and gives them to the listeners: certificates,

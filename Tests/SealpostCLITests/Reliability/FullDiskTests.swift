@@ -100,7 +100,7 @@ extension Reliability {
             #expect(replies.contains("chunking True") && replies.contains("bdat-rcpt-before 250"), "\(replies)")
             #expect(replies.contains("bdat 452 4.3.1 Insufficient system storage"), "BDAT LAST on a full disk: \(replies)")
             #expect(replies.contains("mail 452 4.3.1 Insufficient system storage"), "MAIL FROM on a full disk: \(replies)")
-            #expect(instance.queueFiles("incoming").isEmpty, "no partial file in incoming: \(instance.queueFiles("incoming"))")
+            #expect(instance.messagesInIncoming.isEmpty, "no partial file in incoming: \(instance.messagesInIncoming)")
             #expect(instance.queueFiles("active").isEmpty && instance.queueFiles("deferred").isEmpty, "nothing was queued")
             let dataEndReply = replies.split(separator: "\n").first { $0.hasPrefix("data ") }.map { String($0.dropFirst(5)) } ?? "none"
 
@@ -122,7 +122,7 @@ extension Reliability {
                 instance.crash()
                 report.merge(load.finish())
                 try instance.startAgain()
-                #expect(instance.queueFiles("incoming").isEmpty, "recovery removed what was being written: \(instance.queueFiles("incoming"))")
+                #expect(instance.messagesInIncoming.isEmpty, "recovery removed what was being written: \(instance.messagesInIncoming)")
             }
             report.merge(
                 try CrashHarness.Load(
@@ -132,7 +132,7 @@ extension Reliability {
             #expect(!report.refusedAtMail.isEmpty, "MAIL FROM refused once the disk is nearly full")
             let wrongReplies = (report.refusedAtMail + report.refusedAtData).filter { !$0.hasPrefix("452 4.3.1 Insufficient system storage") }
             #expect(wrongReplies.isEmpty, "refusals other than 452 4.3.1: \(wrongReplies.prefix(5))")
-            #expect(instance.queueFiles("incoming").isEmpty, "no partial file in incoming: \(instance.queueFiles("incoming"))")
+            #expect(instance.messagesInIncoming.isEmpty, "no partial file in incoming: \(instance.messagesInIncoming)")
             #expect(instance.log.contains("not enough free space in mail queue"))
 
             // 3. A crash on the full disk, a restart without the hold: the backlog drains to Maildir
@@ -200,7 +200,7 @@ extension Reliability {
             immutable = restored.status != 0
             let accepted = try python(script)
             #expect(accepted.contains("sent 250"), "taken again once the queue is writable: \(accepted)")
-            #expect(instance.queueFiles("incoming").isEmpty)
+            #expect(instance.messagesInIncoming.isEmpty)
         }
 
         /// Fills the file system holding `path` with a file there, until ENOSPC.

@@ -29,9 +29,20 @@ extension MailInstance {
         ((try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/queue/\(queue)")) ?? []).sorted()
     }
 
-    /// Whether no message waits in incoming, active or deferred.
+    /// Whether no message waits in incoming, active or deferred (spare files, kept open in
+    /// incoming for new messages, hold none).
     var queueIsEmpty: Bool {
-        ["incoming", "active", "deferred"].allSatisfy { queueFiles($0).isEmpty }
+        ["incoming", "active", "deferred"].allSatisfy { queue in queueFiles(queue).allSatisfy { $0.hasPrefix("spare.") } }
+    }
+
+    /// The files in incoming other than spare files: messages being written.
+    var messagesInIncoming: [String] {
+        queueFiles("incoming").filter { !$0.hasPrefix("spare.") }
+    }
+
+    /// Files of delivered messages the daemon keeps open in incoming for new ones.
+    var spareFiles: Int {
+        queueFiles("incoming").filter { $0.hasPrefix("spare.") }.count
     }
 
     /// Asks the running daemon to deliver the deferred queue now (`sealpost queue flush`).

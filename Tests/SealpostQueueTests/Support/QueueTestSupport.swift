@@ -11,13 +11,13 @@ struct TestQueue {
 
     init(
         fileSystem: any QueueFileSystem = SystemFileSystem(), durability: QueueConfiguration.Durability = .recommended,
-        chunkSize: Int = 64 * 1024, compactionThreshold: Int = 64 * 1024
+        chunkSize: Int = 64 * 1024, compactionThreshold: Int = 64 * 1024, spareFiles: Int = 64
     ) throws {
         temporary = try TemporaryDirectory()
         store = try QueueStore(
             configuration: QueueConfiguration(
                 directory: temporary.path + "/queue", durability: durability, contentChunkSize: chunkSize,
-                journalCompactionThreshold: compactionThreshold),
+                journalCompactionThreshold: compactionThreshold, spareFiles: spareFiles),
             fileSystem: fileSystem, logger: quietLogger)
     }
 
