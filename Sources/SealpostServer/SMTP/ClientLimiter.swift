@@ -25,6 +25,16 @@ public final class ClientLimiter: Sendable {
         }
     }
 
+    /// What `connect` and `admit` decided; a refusal carries anvil's count for the log line
+    /// (`Connection rate limit exceeded: 61 from ...`): the connections including the refused one,
+    /// or the events of the time unit including the refused one.
+    public enum Admission: Hashable, Sendable {
+        case admitted
+        case refused(count: Int)
+
+        public var isAdmitted: Bool { self == .admitted }
+    }
+
     private struct Client {
         var connections = 0
         var windows: [Event: (start: Int, count: Int)] = [:]
@@ -44,16 +54,18 @@ public final class ClientLimiter: Sendable {
         self.now = now
     }
 
-    /// Registers a new connection; false when the client already has as many as allowed (the
+    /// Registers a new connection; refused when the client already has as many as allowed (the
     /// connection is refused with 421 and not counted).
-    public func connect(address: String, name: String) -> Bool {
+    public func connect(address: String, name: String) -> Admission {
         let exempt = isExempt(address, name)
         return clients.withLock { clients in
             var client = clients[address] ?? Client()
-            if !exempt && limits.concurrentConnections > 0 && client.connections >= limits.concurrentConnections { return false }
+            if !exempt && limits.concurrentConnections > 0 && client.connections >= limits.concurrentConnections {
+                return .refused(count: client.connections + 1)
+            }
             client.connections += 1
             clients[address] = client
-            return true
+            return .admitted
         }
     }
 
@@ -70,24 +82,37 @@ public final class ClientLimiter: Sendable {
         }
     }
 
-    /// Counts one event; false when the event exceeds the client's rate (the event is refused).
-    public func admit(_ event: Event, address: String, name: String) -> Bool {
-        guard let limit = limits.rates[event], limit > 0, !isExempt(address, name) else { return true }
+    /// Counts one event; refused when it exceeds the client's rate. As in anvil, refused events
+    /// count too: the log line says how hard the client kept trying.
+    public func admit(_ event: Event, address: String, name: String) -> Admission {
+        guard let limit = limits.rates[event], limit > 0, !isExempt(address, name) else { return .admitted }
         let time = now()
         return clients.withLock { clients in
             var client = clients[address] ?? Client()
             var window = client.windows[event] ?? (start: time, count: 0)
             if time - window.start >= limits.timeUnit { window = (start: time, count: 0) }
-            guard window.count < limit else {
-                client.windows[event] = window
-                clients[address] = client
-                return false
-            }
             window.count += 1
             client.windows[event] = window
             clients[address] = client
-            return true
+            return window.count <= limit ? .admitted : .refused(count: window.count)
         }
+    }
+
+    /// The client's count of `event` in the current time unit, without counting one more (anvil's
+    /// `newtls_status` query); nil when the event has no limit or the client is exempt.
+    public func count(of event: Event, address: String, name: String) -> Int? {
+        guard let limit = limits.rates[event], limit > 0, !isExempt(address, name) else { return nil }
+        let time = now()
+        return clients.withLock { clients in
+            guard let window = clients[address]?.windows[event], time - window.start < limits.timeUnit else { return 0 }
+            return window.count
+        }
+    }
+
+    /// Whether `count(of:)` says the client is over the limit of `event` already.
+    public func isOverLimit(_ event: Event, address: String, name: String) -> Bool {
+        guard let count = count(of: event, address: address, name: name), let limit = limits.rates[event] else { return false }
+        return count > limit
     }
 
     /// Forgets rate windows that are over, for clients without connections.

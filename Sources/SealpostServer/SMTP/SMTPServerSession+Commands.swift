@@ -154,8 +154,8 @@ extension SMTPServerSession {
             await replyError(current.receivingChunks != nil ? "503 5.5.1 Error: MAIL after BDAT" : "503 5.5.1 Error: nested MAIL command")
             return
         }
-        if !service.limiter.admit(.message, address: policySession.client.address, name: policySession.client.name) {
-            log.warning("Message delivery request rate limit exceeded: from \(clientLabel) for service \(service.serviceKey)")
+        if case .refused(let count) = service.limiter.admit(.message, address: policySession.client.address, name: policySession.client.name) {
+            log.warning("Message delivery request rate limit exceeded: \(count) from \(clientLabel) for service \(service.serviceKey)")
             await replyError("450 4.7.1 Error: too much mail from \(policySession.client.address)")
             return
         }
@@ -210,8 +210,8 @@ extension SMTPServerSession {
             }
             return
         }
-        if !service.limiter.admit(.recipient, address: policySession.client.address, name: policySession.client.name) {
-            log.warning("Recipient address rate limit exceeded: from \(clientLabel) for service \(service.serviceKey)")
+        if case .refused(let count) = service.limiter.admit(.recipient, address: policySession.client.address, name: policySession.client.name) {
+            log.warning("Recipient address rate limit exceeded: \(count) from \(clientLabel) for service \(service.serviceKey)")
             await replyError("450 4.7.1 Error: too many recipients from \(policySession.client.address)")
             return
         }

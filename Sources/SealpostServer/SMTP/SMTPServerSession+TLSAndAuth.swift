@@ -18,9 +18,11 @@ extension SMTPServerSession {
             await replyError("554 5.5.1 Error: TLS already active")
             return true
         }
-        if !service.limiter.admit(.newTLSSession, address: policySession.client.address, name: policySession.client.name) {
-            log.warning("New TLS session rate limit exceeded: from \(clientLabel) for service \(service.serviceKey)")
-            await replyError("454 4.7.0 Error: too many new TLS sessions from \(policySession.client.address)")
+        // As Postfix: a client already over smtpd_client_new_tls_session_rate_limit is refused
+        // before the handshake; the handshake itself is counted once it is done (`countNewTLSSession`).
+        if service.limiter.isOverLimit(.newTLSSession, address: policySession.client.address, name: policySession.client.name) {
+            log.warning("Refusing STARTTLS request from \(clientLabel) for service \(service.serviceKey)")
+            await replyError("454 4.7.0 Error: too many new TLS sessions from \(clientLabel)")
             return true
         }
         // Pipelined plaintext after STARTTLS is an injection attempt (CVE-2011-0411): it is
@@ -45,9 +47,23 @@ extension SMTPServerSession {
         }
         // Wait for the handshake: a session without TLS cannot continue.
         while tlsInfo == nil {
-            guard await readMore() else { return false }
+            guard await readMore(orHandshake: true) else { return false }
         }
-        return true
+        return await countNewTLSSession()
+    }
+
+    /// Counts a new (not resumed) TLS session towards smtpd_client_new_tls_session_rate_limit
+    /// once its handshake is done; over the limit, the session ends with Postfix's 421. False
+    /// ends the session. (The CPU of that handshake is spent; the refusal before the next one
+    /// is what protects the server.)
+    func countNewTLSSession() async -> Bool {
+        guard let info = tlsInfo, !info.isResumed else { return true }
+        guard case .refused(let count) = service.limiter.admit(
+            .newTLSSession, address: policySession.client.address, name: policySession.client.name)
+        else { return true }
+        log.warning("New TLS session rate limit exceeded: \(count) from \(clientLabel) for service \(service.serviceKey)")
+        await send("421 4.7.0 \(settings.hostname) Error: too many new TLS sessions from \(clientLabel)")
+        return false
     }
 
     /// The handshake finished: RFC 3207 says to forget everything learned before it.

@@ -82,14 +82,14 @@ final class SMTPServerSession {
         log.info("connect from \(clientLabel)")
         defer { logDisconnect() }
         let address = policySession.client.address
-        guard service.limiter.connect(address: address, name: policySession.client.name) else {
-            log.warning("Connection concurrency limit exceeded: \(service.settings.clientConnectionLimit) from \(clientLabel) for service \(service.serviceKey)")
+        if case .refused(let count) = service.limiter.connect(address: address, name: policySession.client.name) {
+            log.warning("Connection concurrency limit exceeded: \(count) from \(clientLabel) for service \(service.serviceKey)")
             await send("421 4.7.0 \(settings.hostname) Error: too many connections from \(address)")
             return
         }
         defer { service.limiter.disconnect(address: address) }
-        guard service.limiter.admit(.connection, address: address, name: policySession.client.name) else {
-            log.warning("Connection rate limit exceeded: from \(clientLabel) for service \(service.serviceKey)")
+        if case .refused(let count) = service.limiter.admit(.connection, address: address, name: policySession.client.name) {
+            log.warning("Connection rate limit exceeded: \(count) from \(clientLabel) for service \(service.serviceKey)")
             await send("421 4.7.0 \(settings.hostname) Error: too many connections from \(address)")
             return
         }
@@ -126,7 +126,12 @@ final class SMTPServerSession {
     /// restrictions, the pre-greeting pipelining check, the 220. False ends the session.
     func greet() async -> Bool {
         if settings.wrapperMode {
-            guard await awaitWrapperHandshake() else { return false }
+            // Postfix drops a wrapper-mode client over the new TLS session rate without a word.
+            if service.limiter.isOverLimit(.newTLSSession, address: policySession.client.address, name: policySession.client.name) {
+                log.warning("Refusing TLS service request from \(clientLabel) for service \(service.serviceKey)")
+                return false
+            }
+            guard await awaitWrapperHandshake(), await countNewTLSSession() else { return false }
         }
 
         let connectVerdict = await service.policy.checkConnect(&policySession)
@@ -214,8 +219,9 @@ final class SMTPServerSession {
         }
     }
 
-    /// Waits for more bytes; false at the end of input.
-    func readMore() async -> Bool {
+    /// Waits for more bytes — or, with `orHandshake`, for the end of a TLS handshake; false at
+    /// the end of input.
+    func readMore(orHandshake: Bool = false) async -> Bool {
         if input.readableBytes == 0 { input = ByteBuffer() }
         while true {
             guard let event = await nextEvent() else {
@@ -241,6 +247,7 @@ final class SMTPServerSession {
                 input.clear()
             case .tlsEstablished(let result):
                 tlsEstablished(result)
+                if orHandshake { return true }
             case .tlsFailed(let reason):
                 log.warning("TLS handshake failed for service=\(service.serviceKey) peer=\(clientLabel): \(reason)")
                 inputEnded = true
