@@ -55,7 +55,7 @@ struct LoadTests {
             return !entries.contains { entry in
                 if queue == "incoming", let name = entry as? String, name.hasPrefix("spare.") { return false }
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: "\(path)/\(entry)", isDirectory: &isDirectory)
+                _ = FileManager.default.fileExists(atPath: "\(path)/\(entry)", isDirectory: &isDirectory)
                 return !isDirectory.boolValue
             }
         }
