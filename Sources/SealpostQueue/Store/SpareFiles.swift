@@ -36,9 +36,7 @@ final class SpareFiles: Sendable {
         self.capacity = capacity
     }
 
-    var count: Int { spares.withLock { $0.count } }
-
-    var hasRoom: Bool { capacity > 0 && count < capacity }
+    var hasRoom: Bool { spares.withLock { $0.count < capacity } }
 
     /// Keeps a spare; false when full (the caller closes and removes it).
     func offer(_ spare: Spare) -> Bool {

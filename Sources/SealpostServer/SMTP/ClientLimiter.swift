@@ -31,8 +31,6 @@ public final class ClientLimiter: Sendable {
     public enum Admission: Hashable, Sendable {
         case admitted
         case refused(count: Int)
-
-        public var isAdmitted: Bool { self == .admitted }
     }
 
     private struct Client {
@@ -98,21 +96,15 @@ public final class ClientLimiter: Sendable {
         }
     }
 
-    /// The client's count of `event` in the current time unit, without counting one more (anvil's
-    /// `newtls_status` query); nil when the event has no limit or the client is exempt.
-    public func count(of event: Event, address: String, name: String) -> Int? {
-        guard let limit = limits.rates[event], limit > 0, !isExempt(address, name) else { return nil }
+    /// Whether the client is over the limit of `event` already, without counting one more
+    /// (anvil's `newtls_status` query); false when the event has no limit or the client is exempt.
+    public func isOverLimit(_ event: Event, address: String, name: String) -> Bool {
+        guard let limit = limits.rates[event], limit > 0, !isExempt(address, name) else { return false }
         let time = now()
         return clients.withLock { clients in
-            guard let window = clients[address]?.windows[event], time - window.start < limits.timeUnit else { return 0 }
-            return window.count
+            guard let window = clients[address]?.windows[event], time - window.start < limits.timeUnit else { return false }
+            return window.count > limit
         }
-    }
-
-    /// Whether `count(of:)` says the client is over the limit of `event` already.
-    public func isOverLimit(_ event: Event, address: String, name: String) -> Bool {
-        guard let count = count(of: event, address: address, name: name), let limit = limits.rates[event] else { return false }
-        return count > limit
     }
 
     /// Forgets rate windows that are over, for clients without connections.
